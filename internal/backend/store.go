@@ -1,0 +1,35 @@
+package backend
+
+import (
+	"context"
+	"time"
+)
+
+// Store keeps records by name within one namespace. Implementations are safe
+// for concurrent use.
+//
+// Get and Delete of a missing name return an error wrapping ErrNotFound.
+// List returns every name of this namespace, reserved ones included, and
+// never a name that belongs to another application.
+type Store interface {
+	Get(ctx context.Context, name string) (Record, error)
+	Set(ctx context.Context, name string, rec Record) error
+	Delete(ctx context.Context, name string) error
+	List(ctx context.Context) ([]string, error)
+	Close() error
+}
+
+// Record is a stored credential: its value and the metadata that travels
+// with it, so that an index can always be rebuilt from the records.
+type Record struct {
+	Value       Value
+	Description string
+	Created     time.Time
+	Updated     time.Time
+}
+
+// Namespace returns the service name under which a server's credentials
+// are kept: com.mcp.<serverName>.
+func Namespace(serverName string) string {
+	return "com.mcp." + serverName
+}
