@@ -33,3 +33,11 @@ type Record struct {
 func Namespace(serverName string) string {
 	return "com.mcp." + serverName
 }
+
+// Unindexed is implemented by stores that keep no index of their own: those
+// whose List and Get are cheap and local (process environment variables) or
+// that cannot write one (a read-only store). For them the Catalog builds a
+// listing from List and Get instead of reading the index.
+type Unindexed interface {
+	Unindexed()
+}

@@ -83,5 +83,8 @@ func (s *Store) List(ctx context.Context) ([]string, error) {
 	return names, nil
 }
 
+// MaxValueSize is the limit given to New; 0 means none.
+func (s *Store) MaxValueSize() int { return s.maxSize }
+
 // Close does nothing; the records stay until the Store is garbage.
 func (s *Store) Close() error { return nil }
