@@ -164,28 +164,29 @@ func (c *Catalog) Get(ctx context.Context, name string) (Record, error) {
 	return c.store.Get(ctx, name)
 }
 
-// Put stores v under name. Unless overwrite is set, an existing credential
-// is left alone and ErrExists returned. On overwrite the creation time is
-// kept, and so is the description when desc is empty.
-func (c *Catalog) Put(ctx context.Context, name string, v Value, desc string, overwrite bool) (Meta, error) {
+// Put stores v under name and reports whether it replaced a credential.
+// Unless overwrite is set, an existing credential is left alone and
+// ErrExists returned. On overwrite the creation time is kept, and so is the
+// description when desc is empty.
+func (c *Catalog) Put(ctx context.Context, name string, v Value, desc string, overwrite bool) (meta Meta, replaced bool, err error) {
 	if err := CheckName(name); err != nil {
-		return Meta{}, err
+		return Meta{}, false, err
 	}
 	if v.IsZero() {
-		return Meta{}, fmt.Errorf("%w: value is required", ErrInvalidValue)
+		return Meta{}, false, fmt.Errorf("%w: value is required", ErrInvalidValue)
 	}
 	if v.Len() == 0 {
-		return Meta{}, fmt.Errorf("%w: value must not be empty", ErrInvalidValue)
+		return Meta{}, false, fmt.Errorf("%w: value must not be empty", ErrInvalidValue)
 	}
 	if v.Len() > c.maxSize {
-		return Meta{}, fmt.Errorf("%w: value is %d bytes; the limit is %d", ErrTooLarge, v.Len(), c.maxSize)
+		return Meta{}, false, fmt.Errorf("%w: value is %d bytes; the limit is %d", ErrTooLarge, v.Len(), c.maxSize)
 	}
 	if len(desc) > 1024 || !utf8.ValidString(desc) {
-		return Meta{}, fmt.Errorf("%w: description must be valid UTF-8 of at most 1024 bytes", ErrInvalidValue)
+		return Meta{}, false, fmt.Errorf("%w: description must be valid UTF-8 of at most 1024 bytes", ErrInvalidValue)
 	}
 	unlock, err := c.lock(ctx)
 	if err != nil {
-		return Meta{}, err
+		return Meta{}, false, err
 	}
 	defer unlock()
 
@@ -194,8 +195,9 @@ func (c *Catalog) Put(ctx context.Context, name string, v Value, desc string, ov
 	old, err := c.store.Get(ctx, name)
 	switch {
 	case err == nil:
+		replaced = true
 		if !overwrite {
-			return Meta{}, fmt.Errorf("%q: %w; pass overwrite=true to replace it", name, ErrExists)
+			return Meta{}, false, fmt.Errorf("%q: %w; pass overwrite=true to replace it", name, ErrExists)
 		}
 		if !old.Created.IsZero() {
 			rec.Created = old.Created
@@ -205,14 +207,14 @@ func (c *Catalog) Put(ctx context.Context, name string, v Value, desc string, ov
 		}
 	case errors.Is(err, ErrNotFound):
 	default:
-		return Meta{}, err
+		return Meta{}, false, err
 	}
 	if err := c.store.Set(ctx, name, rec); err != nil {
-		return Meta{}, err
+		return Meta{}, false, err
 	}
-	meta := MetaOf(name, rec)
+	meta = MetaOf(name, rec)
 	c.updateIndex(ctx, func(items map[string]Meta) { items[name] = meta })
-	return meta, nil
+	return meta, replaced, nil
 }
 
 // Delete removes the named credentials. It returns the names it deleted and

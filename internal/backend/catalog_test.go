@@ -42,10 +42,10 @@ func TestCatalogPutGetList(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.Put(ctx, "db", obj, "database", false); err != nil {
+	if _, _, err := c.Put(ctx, "db", obj, "database", false); err != nil {
 		t.Fatalf("Put(db): %v", err)
 	}
-	if _, err := c.Put(ctx, "api", str(t, canary), "", false); err != nil {
+	if _, _, err := c.Put(ctx, "api", str(t, canary), "", false); err != nil {
 		t.Fatalf("Put(api): %v", err)
 	}
 	list, err := c.List(ctx)
@@ -77,10 +77,10 @@ func TestCatalogOverwriteRules(t *testing.T) {
 	ctx := context.Background()
 	clock := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	c := backend.NewCatalog(memory.New(0), backend.CatalogOptions{Now: func() time.Time { return clock }})
-	if _, err := c.Put(ctx, "k", str(t, "one"), "first", false); err != nil {
+	if _, _, err := c.Put(ctx, "k", str(t, "one"), "first", false); err != nil {
 		t.Fatal(err)
 	}
-	_, err := c.Put(ctx, "k", str(t, canary), "", false)
+	_, _, err := c.Put(ctx, "k", str(t, canary), "", false)
 	if !errors.Is(err, backend.ErrExists) {
 		t.Fatalf("Put without overwrite on an existing name: err = %v, want ErrExists", err)
 	}
@@ -91,7 +91,7 @@ func TestCatalogOverwriteRules(t *testing.T) {
 		t.Error("a refused Put changed the stored value")
 	}
 	clock = clock.Add(time.Hour)
-	m, err := c.Put(ctx, "k", str(t, "two"), "", true)
+	m, _, err := c.Put(ctx, "k", str(t, "two"), "", true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -119,7 +119,7 @@ func TestCatalogRefusesBadInput(t *testing.T) {
 		{"ok", str(t, canary+canary), backend.ErrTooLarge},
 	}
 	for _, tc := range cases {
-		_, err := c.Put(ctx, tc.name, tc.val, "", false)
+		_, _, err := c.Put(ctx, tc.name, tc.val, "", false)
 		if !errors.Is(err, tc.want) {
 			t.Errorf("Put(%.20q) err = %v, want %v", tc.name, err, tc.want)
 		}
@@ -137,7 +137,7 @@ func TestCatalogDeleteAndClear(t *testing.T) {
 	store := memory.New(0)
 	c := backend.NewCatalog(store, backend.CatalogOptions{})
 	for _, n := range []string{"a", "b", "c"} {
-		if _, err := c.Put(ctx, n, str(t, "v-"+n), "", false); err != nil {
+		if _, _, err := c.Put(ctx, n, str(t, "v-"+n), "", false); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -169,10 +169,10 @@ func TestCatalogClearKeepsForeignNamespaces(t *testing.T) {
 	ours, theirs := memory.New(0), memory.New(0)
 	a := backend.NewCatalog(ours, backend.CatalogOptions{})
 	b := backend.NewCatalog(theirs, backend.CatalogOptions{})
-	if _, err := a.Put(ctx, "x", str(t, "1"), "", false); err != nil {
+	if _, _, err := a.Put(ctx, "x", str(t, "1"), "", false); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := b.Put(ctx, "y", str(t, "2"), "", false); err != nil {
+	if _, _, err := b.Put(ctx, "y", str(t, "2"), "", false); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := a.Clear(ctx); err != nil {
@@ -189,7 +189,7 @@ func TestCatalogHealsAfterCrash(t *testing.T) {
 	ctx := context.Background()
 	store := memory.New(0)
 	c := backend.NewCatalog(store, backend.CatalogOptions{})
-	if _, err := c.Put(ctx, "before", str(t, "v"), "", false); err != nil {
+	if _, _, err := c.Put(ctx, "before", str(t, "v"), "", false); err != nil {
 		t.Fatal(err)
 	}
 	// The crash: a value written straight to the store, and one deleted behind the index's back.
@@ -213,7 +213,7 @@ func TestCatalogHealsAfterCrash(t *testing.T) {
 	if err := store.Set(ctx, "orphan2", backend.Record{Value: str(t, "o")}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.Put(ctx, "after", str(t, "v"), "", false); err != nil {
+	if _, _, err := c.Put(ctx, "after", str(t, "v"), "", false); err != nil {
 		t.Fatal(err)
 	}
 	if list, _ := c.List(ctx); !slices.Equal(names(list), []string{"after", "orphan", "orphan2"}) {
@@ -238,7 +238,7 @@ func TestCatalogSharedNamespace(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for j := range each {
-				if _, err := c.Put(ctx, fmt.Sprintf("p%d-%d", i, j), str(t, "v"), "", false); err != nil {
+				if _, _, err := c.Put(ctx, fmt.Sprintf("p%d-%d", i, j), str(t, "v"), "", false); err != nil {
 					t.Error(err)
 					return
 				}
@@ -270,7 +270,7 @@ func TestCatalogChunkedIndex(t *testing.T) {
 	for i := range 60 {
 		n := fmt.Sprintf("credential-with-a-long-name-%03d", i)
 		want = append(want, n)
-		if _, err := c.Put(ctx, n, str(t, "v"), "déscription ünïcode "+strings.Repeat("é", 20), false); err != nil {
+		if _, _, err := c.Put(ctx, n, str(t, "v"), "déscription ünïcode "+strings.Repeat("é", 20), false); err != nil {
 			t.Fatalf("Put %d: %v", i, err)
 		}
 	}
@@ -312,7 +312,7 @@ func TestCatalogUnindexedStore(t *testing.T) {
 	ctx := context.Background()
 	store := unindexed{memory.New(0)}
 	c := backend.NewCatalog(store, backend.CatalogOptions{})
-	if _, err := c.Put(ctx, "a", str(t, "v"), "d", false); err != nil {
+	if _, _, err := c.Put(ctx, "a", str(t, "v"), "d", false); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := store.Get(ctx, backend.IndexName); !errors.Is(err, backend.ErrNotFound) {

@@ -1,0 +1,74 @@
+package server
+
+import (
+	"context"
+	"time"
+
+	"github.com/google/jsonschema-go/jsonschema"
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/mcp-secrets/mcp-secrets/internal/backend"
+)
+
+type listIn struct{}
+
+// credentialInfo is a credential's metadata as tools show it.
+type credentialInfo struct {
+	Name        string       `json:"name" jsonschema:"the credential's name"`
+	Kind        backend.Kind `json:"kind" jsonschema:"string, object or array"`
+	Fields      []string     `json:"fields,omitempty" jsonschema:"top-level field names of an object credential"`
+	Size        int          `json:"size" jsonschema:"size of the value in bytes"`
+	Description string       `json:"description,omitempty" jsonschema:"what the credential is for, as given when it was stored"`
+	Created     string       `json:"created,omitempty" jsonschema:"when it was first stored (RFC 3339)"`
+	Updated     string       `json:"updated,omitempty" jsonschema:"when it was last stored (RFC 3339)"`
+}
+
+type listOut struct {
+	Credentials []credentialInfo `json:"credentials" jsonschema:"the stored credentials, sorted by name"`
+	Count       int              `json:"count" jsonschema:"how many credentials are stored"`
+}
+
+func info(m backend.Meta) credentialInfo {
+	return credentialInfo{
+		Name: m.Name, Kind: m.Kind, Fields: m.Fields, Size: m.Size, Description: m.Description,
+		Created: stamp(m.Created), Updated: stamp(m.Updated),
+	}
+}
+
+func stamp(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(time.RFC3339)
+}
+
+func listTool() *mcp.Tool {
+	return &mcp.Tool{
+		Name:  "list_stored_credentials",
+		Title: "List stored credentials",
+		Description: "Lists the stored credentials by name with their metadata: kind (string, object or array), " +
+			"field names, size, description and times. Never returns values.",
+		InputSchema:  &jsonschema.Schema{Type: "object", Properties: map[string]*jsonschema.Schema{}},
+		OutputSchema: schemaFor[listOut](nil),
+		Annotations: &mcp.ToolAnnotations{
+			Title:           "List stored credentials",
+			ReadOnlyHint:    true,
+			DestructiveHint: boolPtr(false),
+			IdempotentHint:  true,
+			OpenWorldHint:   boolPtr(false),
+		},
+	}
+}
+
+func (s *server) list(ctx context.Context, req *mcp.CallToolRequest, _ listIn) (*mcp.CallToolResult, error) {
+	metas, err := s.cat.List(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := listOut{Credentials: make([]credentialInfo, 0, len(metas)), Count: len(metas)}
+	for _, m := range metas {
+		out.Credentials = append(out.Credentials, info(m))
+	}
+	s.log.Info("listed credentials", "count", len(metas))
+	return jsonResult(out)
+}
