@@ -29,7 +29,7 @@ func (s *server) explain(tool string, err error) error {
 		errors.Is(err, backend.ErrInvalidValue),
 		errors.Is(err, backend.ErrTooLarge),
 		errors.Is(err, backend.ErrReadOnly),
-		errors.Is(err, errRefused):
+		errors.As(err, new(*refusal)):
 		s.log.Info("tool call refused", "tool", tool, "err", err)
 		return err
 	case errors.Is(err, backend.ErrUnavailable):
@@ -41,9 +41,12 @@ func (s *server) explain(tool string, err error) error {
 	}
 }
 
-// errRefused marks a refusal decided by the server's policy.
-var errRefused = errors.New("refused")
+// refusal is a call the server's policy turned down; its text says why
+// and how to proceed.
+type refusal struct{ msg string }
+
+func (r *refusal) Error() string { return r.msg }
 
 func refuse(format string, args ...any) error {
-	return fmt.Errorf("%w: "+format, append([]any{errRefused}, args...)...)
+	return &refusal{msg: fmt.Sprintf(format, args...)}
 }
