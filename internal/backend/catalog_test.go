@@ -253,7 +253,7 @@ func TestCatalogSharedNamespace(t *testing.T) {
 	}
 	for i := range cats {
 		for j := range each {
-			if !strings.Contains(idx.Value.Text(), fmt.Sprintf(`"p%d-%d"`, i, j)) {
+			if !strings.Contains(idx.Value.Text(), fmt.Sprintf("\np%d-%d\t", i, j)) {
 				t.Fatalf("index lost p%d-%d", i, j)
 			}
 		}
@@ -320,5 +320,60 @@ func TestCatalogUnindexedStore(t *testing.T) {
 	}
 	if list, _ := c.List(ctx); !slices.Equal(names(list), []string{"a"}) || list[0].Description != "d" {
 		t.Errorf("List = %+v", list)
+	}
+}
+
+// Field names and descriptions may hold anything a JSON key or a person
+// types: tabs, newlines, quotes, commas. The index keeps them exactly.
+func TestCatalogIndexKeepsOddMetadata(t *testing.T) {
+	ctx := context.Background()
+	store := memory.New(0)
+	c := backend.NewCatalog(store, backend.CatalogOptions{})
+	odd := "tab\there, newline\nthere, \"quotes\", comma, back\\slash, ünï 🔑"
+	obj, err := backend.NewJSON([]byte(`{"a,b":1,"c\td":2,"e\"f":3,"":4,"g\nh":5}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := c.Put(ctx, "odd", obj, odd, false); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := c.Put(ctx, "plain", str(t, "v"), "", false); err != nil {
+		t.Fatal(err)
+	}
+	// A second catalog reads the index alone.
+	list, err := backend.NewCatalog(store, backend.CatalogOptions{}).List(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(list) != 2 || list[0].Description != odd || !slices.Equal(list[0].Fields, obj.Fields()) {
+		t.Errorf("odd metadata came back as %+v", list)
+	}
+	if list[1].Description != "" || list[1].Fields != nil {
+		t.Errorf("plain metadata came back as %+v", list[1])
+	}
+}
+
+func TestCatalogRebuildsMalformedIndex(t *testing.T) {
+	ctx := context.Background()
+	store := memory.New(0)
+	c := backend.NewCatalog(store, backend.CatalogOptions{})
+	if _, _, err := c.Put(ctx, "a", str(t, "v"), "", false); err != nil {
+		t.Fatal(err)
+	}
+	for _, junk := range []string{"garbage", "mcp-secrets index 1\nshort\tline\n", "mcp-secrets index 1 chunks=x\n", "mcp-secrets index 1 chunks=2\n"} {
+		if err := store.Set(ctx, backend.IndexName, backend.Record{Value: str(t, junk)}); err != nil {
+			t.Fatal(err)
+		}
+		// List either fails clearly or falls back to the store; it never
+		// shows something else.
+		if list, err := c.List(ctx); err == nil && (len(list) != 1 || list[0].Name != "a") {
+			t.Errorf("List over a malformed index (%.30q) = %v", junk, list)
+		}
+		if _, _, err := c.Reconcile(ctx); err != nil {
+			t.Fatalf("Reconcile: %v", err)
+		}
+		if list, err := c.List(ctx); err != nil || len(list) != 1 {
+			t.Errorf("after Reconcile over %.30q: %v, %v", junk, list, err)
+		}
 	}
 }

@@ -24,12 +24,31 @@ type Options struct {
 	// PlantForeign stores an item that belongs to another application (or
 	// another namespace) beside the store's own, by the backend's native
 	// means, and returns the bare name a careless List would show for it.
+	// It is called after the store is made; a store that reads its data
+	// once, when it is made, should have its newStore (and Seed) plant the
+	// foreign items and PlantForeign only return the name.
 	PlantForeign func(t *testing.T) string
 	// Reopen returns a new Store over the same data as s, to check that
 	// records persist. Nil for stores that keep nothing.
 	Reopen func(t *testing.T, s backend.Store) backend.Store
 	// Concurrency is how many goroutines write at once (default 8).
 	Concurrency int
+	// NameRule is the backend's own naming rule, stricter than
+	// backend.CheckStoreName, for a store that cannot express every valid
+	// name (environment variables). The suite checks that the store
+	// refuses exactly the names NameRule refuses, with ErrInvalidName, and
+	// uses only names both accept elsewhere. Nil means CheckStoreName.
+	NameRule func(name string) error
+	// NoMetadata declares that the backend keeps no description or times:
+	// Get must return them empty, and only values are compared.
+	NoMetadata bool
+	// ReadOnly declares that the store refuses every Set and Delete with
+	// ErrReadOnly. The suite then reads records planted by Seed instead of
+	// writing its own, and skips the parts that need writes.
+	ReadOnly bool
+	// Seed returns a new store that holds recs, planted by the backend's
+	// native means. Required with ReadOnly.
+	Seed func(t *testing.T, recs map[string]backend.Record) backend.Store
 }
 
 // Run runs the suite against stores made by newStore.
@@ -38,6 +57,13 @@ func Run(t *testing.T, newStore func(t *testing.T) backend.Store, opts Options) 
 		opts.Concurrency = 8
 	}
 	r := &runner{newStore: newStore, opts: opts}
+	if opts.ReadOnly {
+		t.Run("ReadOnly", r.readOnly)
+		t.Run("NotFound", r.notFound)
+		t.Run("Names", r.names)
+		t.Run("Foreign", r.foreign)
+		return
+	}
 	t.Run("RoundTrip", r.roundTrip)
 	t.Run("Overwrite", r.overwrite)
 	t.Run("NotFound", r.notFound)
@@ -94,9 +120,16 @@ func record(v backend.Value) backend.Record {
 	return backend.Record{Value: v, Created: now, Updated: now}
 }
 
-// same compares two records without printing their values.
-func same(t *testing.T, what string, got, want backend.Record) {
+// same compares two records without printing their values. With
+// NoMetadata it compares values only, and wants no metadata back.
+func (r *runner) same(t *testing.T, what string, got, want backend.Record) {
 	t.Helper()
+	if r.opts.NoMetadata {
+		if got.Description != "" || !got.Created.IsZero() || !got.Updated.IsZero() {
+			t.Errorf("%s: a backend without metadata returned some", what)
+		}
+		want.Description, want.Created, want.Updated = "", time.Time{}, time.Time{}
+	}
 	if got.Value.Kind() != want.Value.Kind() {
 		t.Errorf("%s: kind = %q, want %q", what, got.Value.Kind(), want.Value.Kind())
 		return
@@ -122,15 +155,15 @@ func (r *runner) roundTrip(t *testing.T) {
 	}{
 		{"plain", mustString(t, "hunter2-"+Canary), "a plain string"},
 		{"unicode", mustString(t, "pässwörd-密码-🔑-"+Canary), "ünïcödé description ✓"},
-		{"looks-like-json", mustString(t, `{"not":"an object"}`), ""},
-		{"looks-like-array", mustString(t, `["still","a","string"]`), ""},
-		{"looks-like-header", mustString(t, "mcp-secrets/1 {\"kind\":\"object\"}\n{}"), ""},
-		{"binary-ish", mustString(t, "line1\nline2\r\n\ttab \x01\x7f end "), ""},
-		{"single-char", mustString(t, "x"), ""},
+		{"lookslikejson", mustString(t, `{"not":"an object"}`), ""},
+		{"lookslikearray", mustString(t, `["still","a","string"]`), ""},
+		{"lookslikeheader", mustString(t, "mcp-secrets/1 {\"kind\":\"object\"}\n{}"), ""},
+		{"binaryish", mustString(t, "line1\nline2\r\n\ttab \x01\x7f end "), ""},
+		{"singlechar", mustString(t, "x"), ""},
 		{"object", mustJSON(t, `{"user":"ada","password":"`+Canary+`","port":5432,"tls":true}`), "db login"},
 		{"nested", mustJSON(t, `{"a":{"b":[1,2,{"c":"d"}]},"e":null}`), ""},
 		{"array", mustJSON(t, `["one","two","`+Canary+`"]`), ""},
-		{"empty-object", mustJSON(t, `{}`), ""},
+		{"emptyobject", mustJSON(t, `{}`), ""},
 		{"long", mustString(t, strings.Repeat("abcdefgh", 128)), ""},
 	}
 	for _, c := range cases {
@@ -147,7 +180,7 @@ func (r *runner) roundTrip(t *testing.T) {
 			t.Errorf("Get(%q): %v", c.name, err)
 			continue
 		}
-		same(t, c.name, got, rec)
+		r.same(t, c.name, got, rec)
 	}
 }
 
@@ -167,7 +200,7 @@ func (r *runner) overwrite(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Get: %v", err)
 	}
-	same(t, "after overwrite", got, second)
+	r.same(t, "after overwrite", got, second)
 	names, err := s.List(ctx)
 	if err != nil {
 		t.Fatalf("List: %v", err)
@@ -193,8 +226,36 @@ func (r *runner) notFound(t *testing.T) {
 	if _, err := s.Get(ctx, "missing"); !errors.Is(err, backend.ErrNotFound) {
 		t.Errorf("Get(missing) error = %v, want ErrNotFound", err)
 	}
-	if err := s.Delete(ctx, "missing"); !errors.Is(err, backend.ErrNotFound) {
-		t.Errorf("Delete(missing) error = %v, want ErrNotFound", err)
+	want := backend.ErrNotFound
+	if r.opts.ReadOnly {
+		want = backend.ErrReadOnly
+	}
+	if err := s.Delete(ctx, "missing"); !errors.Is(err, want) {
+		t.Errorf("Delete(missing) error = %v, want %v", err, want)
+	}
+}
+
+// allowed reports whether the backend's own rule accepts name.
+func (r *runner) allowed(name string) bool {
+	return r.opts.NameRule == nil || r.opts.NameRule(name) == nil
+}
+
+// refused checks that a name the backend's rule refuses is refused by the
+// store too, on Get, Set and Delete.
+func (r *runner) refused(t *testing.T, s backend.Store, name string) {
+	t.Helper()
+	ctx := context.Background()
+	short := name[:min(len(name), 20)]
+	err := s.Set(ctx, name, record(mustString(t, Canary)))
+	noCanary(t, err)
+	if !errors.Is(err, backend.ErrInvalidName) {
+		t.Errorf("Set(%q), refused by NameRule: error = %v, want ErrInvalidName", short, err)
+	}
+	if _, err := s.Get(ctx, name); !errors.Is(err, backend.ErrInvalidName) {
+		t.Errorf("Get(%q), refused by NameRule: error = %v, want ErrInvalidName", short, err)
+	}
+	if err := s.Delete(ctx, name); !errors.Is(err, backend.ErrInvalidName) {
+		t.Errorf("Delete(%q), refused by NameRule: error = %v, want ErrInvalidName", short, err)
 	}
 }
 
@@ -237,11 +298,16 @@ func (r *runner) list(t *testing.T) {
 	if len(names) != 0 {
 		t.Errorf("List on an empty store = %q, want none", names)
 	}
-	want := []string{"a", "b.c", "d-e", "f_g", backend.IndexName}
-	for _, n := range want {
+	var want []string
+	for _, n := range []string{"a", "b.c", "d-e", "f_g", backend.IndexName} {
+		if !r.allowed(n) {
+			r.refused(t, s, n)
+			continue
+		}
 		if err := s.Set(ctx, n, record(mustString(t, "v"))); err != nil {
 			t.Fatalf("Set(%q): %v", n, err)
 		}
+		want = append(want, n)
 	}
 	names, err = s.List(ctx)
 	if err != nil {
@@ -259,6 +325,16 @@ func (r *runner) names(t *testing.T) {
 	s := r.store(t)
 	valid := []string{"a", "Z", "0", strings.Repeat("n", backend.MaxNameLen), "with.dot", "with-dash", "with_underscore", "MiXeD.Case-1_2"}
 	for _, n := range valid {
+		if !r.allowed(n) {
+			r.refused(t, s, n)
+			continue
+		}
+		if r.opts.ReadOnly {
+			if _, err := s.Get(ctx, n); !errors.Is(err, backend.ErrNotFound) {
+				t.Errorf("Get(valid name of %d bytes) error = %v, want ErrNotFound", len(n), err)
+			}
+			continue
+		}
 		v := record(mustString(t, "value-of-"+n[:1]))
 		if err := s.Set(ctx, n, v); err != nil {
 			t.Errorf("Set(valid name of %d bytes): %v", len(n), err)
@@ -269,16 +345,27 @@ func (r *runner) names(t *testing.T) {
 			t.Errorf("Get(valid name of %d bytes): %v", len(n), err)
 			continue
 		}
-		same(t, "name "+n[:min(len(n), 20)], got, v)
+		r.same(t, "name "+n[:min(len(n), 20)], got, v)
 	}
-	if err := s.Set(ctx, "Case", record(mustString(t, "upper"))); err != nil {
-		t.Fatalf("Set(Case): %v", err)
-	}
-	if err := s.Set(ctx, "case", record(mustString(t, "lower"))); err != nil {
-		t.Fatalf("Set(case): %v", err)
-	}
-	if got, err := s.Get(ctx, "Case"); err != nil || got.Value.Text() != "upper" {
-		t.Errorf("names differing only in case collide (err %v)", err)
+	switch {
+	case r.opts.ReadOnly:
+	case !r.allowed("Case") || !r.allowed("case"):
+		// A backend that cannot keep both must refuse at least one.
+		for _, n := range []string{"Case", "case"} {
+			if !r.allowed(n) {
+				r.refused(t, s, n)
+			}
+		}
+	default:
+		if err := s.Set(ctx, "Case", record(mustString(t, "upper"))); err != nil {
+			t.Fatalf("Set(Case): %v", err)
+		}
+		if err := s.Set(ctx, "case", record(mustString(t, "lower"))); err != nil {
+			t.Fatalf("Set(case): %v", err)
+		}
+		if got, err := s.Get(ctx, "Case"); err != nil || got.Value.Text() != "upper" {
+			t.Errorf("names differing only in case collide (err %v)", err)
+		}
 	}
 	invalid := []string{"", "a/b", "/abs", "..", "a..b", strings.Repeat("n", backend.MaxNameLen+1), "tab\tname", "nul\x00", "back\\slash", "spa ce", "ünï"}
 	for _, n := range invalid {
@@ -296,6 +383,56 @@ func (r *runner) names(t *testing.T) {
 	}
 }
 
+// readOnly reads records planted by Seed and checks that every write is
+// refused and changes nothing.
+func (r *runner) readOnly(t *testing.T) {
+	if r.opts.Seed == nil {
+		t.Fatal("Options.ReadOnly needs Options.Seed")
+	}
+	ctx := context.Background()
+	recs := map[string]backend.Record{
+		"plain":  record(mustString(t, "hunter2-"+Canary)),
+		"object": record(mustJSON(t, `{"user":"ada","password":"`+Canary+`","port":5432}`)),
+		"array":  record(mustJSON(t, `["one","`+Canary+`"]`)),
+	}
+	s := r.opts.Seed(t, recs)
+	t.Cleanup(func() { _ = s.Close() })
+	names, err := s.List(ctx)
+	if err != nil {
+		t.Fatalf("List: %v", err)
+	}
+	slices.Sort(names)
+	if want := []string{"array", "object", "plain"}; !slices.Equal(names, want) {
+		t.Errorf("List = %q, want %q", names, want)
+	}
+	for n, want := range recs {
+		got, err := s.Get(ctx, n)
+		if err != nil {
+			noCanary(t, err)
+			t.Errorf("Get(%q): %v", n, err)
+			continue
+		}
+		r.same(t, n, got, want)
+		err = s.Set(ctx, n, record(mustString(t, "changed-"+Canary)))
+		if !errors.Is(err, backend.ErrReadOnly) {
+			t.Errorf("Set(%q) error = %v, want ErrReadOnly", n, err)
+		}
+		noCanary(t, err)
+		if err := s.Delete(ctx, n); !errors.Is(err, backend.ErrReadOnly) {
+			t.Errorf("Delete(%q) error = %v, want ErrReadOnly", n, err)
+		}
+		if got, err := s.Get(ctx, n); err != nil || !got.Value.Equal(want.Value) {
+			t.Errorf("Get(%q) after refused writes: the value changed (err %v)", n, err)
+		}
+	}
+	if err := s.Set(ctx, "fresh", record(mustString(t, Canary))); !errors.Is(err, backend.ErrReadOnly) {
+		t.Errorf("Set(fresh) error = %v, want ErrReadOnly", err)
+	}
+	if _, err := s.Get(ctx, "fresh"); !errors.Is(err, backend.ErrNotFound) {
+		t.Errorf("Get(fresh) after a refused Set error = %v, want ErrNotFound", err)
+	}
+}
+
 func (r *runner) tooLarge(t *testing.T) {
 	if r.opts.MaxValueSize == 0 {
 		t.Skip("backend declares no size limit of its own")
@@ -304,7 +441,7 @@ func (r *runner) tooLarge(t *testing.T) {
 	s := r.store(t)
 	max := r.opts.MaxValueSize
 	atLimit := record(mustString(t, strings.Repeat("a", max)))
-	if err := s.Set(ctx, "at-limit", atLimit); err != nil {
+	if err := s.Set(ctx, "atlimit", atLimit); err != nil {
 		t.Errorf("Set of %d bytes (the limit): %v", max, err)
 	}
 	old := record(mustString(t, "old value"))
@@ -321,7 +458,7 @@ func (r *runner) tooLarge(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Get after a refused Set: %v", err)
 	}
-	same(t, "after a refused oversized Set", got, old)
+	r.same(t, "after a refused oversized Set", got, old)
 	if err := s.Set(ctx, "fresh", over); !errors.Is(err, backend.ErrTooLarge) {
 		t.Errorf("Set of a new oversized value error = %v, want ErrTooLarge", err)
 	}
@@ -335,9 +472,15 @@ func (r *runner) foreign(t *testing.T) {
 		t.Skip("backend keeps nothing outside this process, so there is no foreign item to plant")
 	}
 	ctx := context.Background()
-	s := r.store(t)
-	if err := s.Set(ctx, "ours", record(mustString(t, "ours"))); err != nil {
-		t.Fatalf("Set: %v", err)
+	var s backend.Store
+	if r.opts.ReadOnly {
+		s = r.opts.Seed(t, map[string]backend.Record{"ours": record(mustString(t, "ours"))})
+		t.Cleanup(func() { _ = s.Close() })
+	} else {
+		s = r.store(t)
+		if err := s.Set(ctx, "ours", record(mustString(t, "ours"))); err != nil {
+			t.Fatalf("Set: %v", err)
+		}
 	}
 	foreign := r.opts.PlantForeign(t)
 	names, err := s.List(ctx)
@@ -356,8 +499,12 @@ func (r *runner) foreign(t *testing.T) {
 		if _, err := s.Get(ctx, foreign); !errors.Is(err, backend.ErrNotFound) {
 			t.Errorf("Get(foreign %q) error = %v, want ErrNotFound", foreign, err)
 		}
-		if err := s.Delete(ctx, foreign); !errors.Is(err, backend.ErrNotFound) {
-			t.Errorf("Delete(foreign %q) error = %v, want ErrNotFound", foreign, err)
+		want := backend.ErrNotFound
+		if r.opts.ReadOnly {
+			want = backend.ErrReadOnly
+		}
+		if err := s.Delete(ctx, foreign); !errors.Is(err, want) {
+			t.Errorf("Delete(foreign %q) error = %v, want %v", foreign, err, want)
 		}
 	}
 }
@@ -373,7 +520,7 @@ func (r *runner) concurrent(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for i := range perWorker {
-				name := fmt.Sprintf("w%d-%d", w, i)
+				name := fmt.Sprintf("w%dn%d", w, i)
 				if err := s.Set(ctx, name, record(mustString(t, name))); err != nil {
 					errs <- fmt.Errorf("Set(%s): %w", name, err)
 				}
@@ -397,7 +544,7 @@ func (r *runner) concurrent(t *testing.T) {
 	}
 	for w := range r.opts.Concurrency {
 		for i := range perWorker {
-			name := fmt.Sprintf("w%d-%d", w, i)
+			name := fmt.Sprintf("w%dn%d", w, i)
 			got, err := s.Get(ctx, name)
 			if err != nil {
 				t.Errorf("Get(%s) after concurrent writes: %v", name, err)
@@ -433,5 +580,5 @@ func (r *runner) persist(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Get after reopening: %v", err)
 	}
-	same(t, "after reopening", got, want)
+	r.same(t, "after reopening", got, want)
 }
