@@ -105,6 +105,15 @@ func (c *Catalog) Store() Store { return c.store }
 // MaxValueSize is the largest value, in bytes, that Put accepts.
 func (c *Catalog) MaxValueSize() int { return c.maxSize }
 
+// CheckWritable returns an error wrapping ErrReadOnly if the store
+// refuses writes, and nil otherwise.
+func (c *Catalog) CheckWritable() error {
+	if w, ok := c.store.(Writable); ok {
+		return w.CheckWritable()
+	}
+	return nil
+}
+
 // Close closes the store.
 func (c *Catalog) Close() error { return c.store.Close() }
 

@@ -41,3 +41,10 @@ func Namespace(serverName string) string {
 type Unindexed interface {
 	Unindexed()
 }
+
+// Writable is implemented by stores that can be read-only. CheckWritable
+// returns an error wrapping ErrReadOnly, saying how to allow writes, when
+// the store refuses them.
+type Writable interface {
+	CheckWritable() error
+}

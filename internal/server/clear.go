@@ -52,6 +52,10 @@ func (s *server) clear(ctx context.Context, req *mcp.CallToolRequest, in clearIn
 	if in.All == (len(in.Names) > 0) {
 		return nil, fmt.Errorf("%w: give either names or all=true", backend.ErrInvalidValue)
 	}
+	// Never ask the person to confirm what cannot happen.
+	if err := s.cat.CheckWritable(); err != nil {
+		return nil, err
+	}
 	metas, err := s.cat.List(ctx)
 	if err != nil {
 		return nil, err

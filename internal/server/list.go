@@ -2,6 +2,8 @@ package server
 
 import (
 	"context"
+	"fmt"
+	"strings"
 	"time"
 
 	"github.com/google/jsonschema-go/jsonschema"
@@ -70,5 +72,39 @@ func (s *server) list(ctx context.Context, req *mcp.CallToolRequest, _ listIn) (
 		out.Credentials = append(out.Credentials, info(m))
 	}
 	s.log.Info("listed credentials", "count", len(metas))
-	return jsonResult(out)
+	res, err := jsonResult(out)
+	if err != nil {
+		return nil, err
+	}
+	// The text is a plain listing, a fraction of the JSON's size at
+	// thousands of names; the structure rides in structuredContent.
+	res.Content = []mcp.Content{&mcp.TextContent{Text: listText(metas)}}
+	return res, nil
+}
+
+// listText renders one line per credential: name, kind, size, fields,
+// description. Never a value.
+func listText(metas []backend.Meta) string {
+	var b strings.Builder
+	b.Grow(len(metas) * 48)
+	switch len(metas) {
+	case 0:
+		return "No credentials are stored."
+	case 1:
+		b.WriteString("1 credential:\n")
+	default:
+		fmt.Fprintf(&b, "%d credentials:\n", len(metas))
+	}
+	for _, m := range metas {
+		fmt.Fprintf(&b, "%s (%s, %d bytes", m.Name, m.Kind, m.Size)
+		if len(m.Fields) > 0 {
+			fmt.Fprintf(&b, "; fields: %s", strings.Join(m.Fields, ", "))
+		}
+		b.WriteByte(')')
+		if m.Description != "" {
+			fmt.Fprintf(&b, ": %s", m.Description)
+		}
+		b.WriteByte('\n')
+	}
+	return b.String()
 }

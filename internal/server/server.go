@@ -41,7 +41,7 @@ type Catalog interface {
 	Get(ctx context.Context, name string) (backend.Record, error)
 	Put(ctx context.Context, name string, v backend.Value, desc string, overwrite bool) (meta backend.Meta, replaced bool, err error)
 	Delete(ctx context.Context, names []string) (deleted, missing []string, err error)
-	MaxValueSize() int
+	CheckWritable() error
 }
 
 // Options configures New.

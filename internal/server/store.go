@@ -78,6 +78,9 @@ func (s *server) store(ctx context.Context, req *mcp.CallToolRequest, in storeIn
 	if err != nil {
 		return nil, err
 	}
+	if err := s.cat.CheckWritable(); err != nil {
+		return nil, err
+	}
 	meta, existed, err := s.cat.Put(ctx, in.Name, v, in.Description, in.Overwrite)
 	if err != nil {
 		return nil, err

@@ -402,3 +402,13 @@ func (s *Store) Close() error { return nil }
 // Unindexed marks the Store as keeping no index: its List and Get are
 // local and cheap, and it has nowhere to keep metadata.
 func (s *Store) Unindexed() {}
+
+// CheckWritable returns an error wrapping backend.ErrReadOnly unless the
+// store was opened with AutoSave, so callers can refuse before asking a
+// person to confirm a change that cannot happen.
+func (s *Store) CheckWritable() error {
+	if s.autoSave {
+		return nil
+	}
+	return fmt.Errorf("env: %w: the env backend writes only when the server is started with --env-auto-save (add --env-file PATH to keep the values in a dotenv file)", backend.ErrReadOnly)
+}

@@ -1,0 +1,209 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/mcp-secrets/mcp-secrets/internal/backend"
+	"github.com/mcp-secrets/mcp-secrets/internal/backend/env"
+	"github.com/mcp-secrets/mcp-secrets/internal/backend/file"
+	"github.com/mcp-secrets/mcp-secrets/internal/backend/memory"
+	"github.com/mcp-secrets/mcp-secrets/internal/backend/onepassword"
+	"github.com/mcp-secrets/mcp-secrets/internal/backend/oskeyring"
+)
+
+// backendNames are the valid --backend values.
+var backendNames = []string{"auto", "keyring", "file", "memory", "env", "1password"}
+
+func keyringNames() []string { return oskeyring.Names() }
+
+// probeTimeout bounds the keyring probe of --backend auto: a locked
+// keyring that prompts must not hold up the start.
+const probeTimeout = 3 * time.Second
+
+// opened is a store and what to say about it.
+type opened struct {
+	store    backend.Store
+	name     string // the backend actually used
+	detail   string // where, or why it was chosen
+	lockPath string // cross-process lock for the index; "" for in-process stores
+}
+
+func openStore(ctx context.Context, cfg config, ns string, getenv func(string) string, log *slog.Logger) (opened, error) {
+	switch cfg.backend {
+	case "memory":
+		return opened{store: memory.New(0), name: "memory", detail: "in memory; nothing survives the process"}, nil
+	case "file":
+		return openFile(cfg, ns, getenv, "chosen with --backend file")
+	case "keyring":
+		return openKeyring(ctx, cfg, ns, getenv)
+	case "env":
+		return openEnv(cfg)
+	case "1password":
+		return openOnePassword(ctx, cfg, ns, getenv)
+	case "auto":
+		kopts := keyringOptions(cfg, ns, getenv)
+		pctx, cancel := context.WithTimeout(ctx, probeTimeout)
+		used, err := oskeyring.Probe(pctx, kopts)
+		cancel()
+		if err == nil {
+			cfg.keyringBackend = used
+			o, err := openKeyring(ctx, cfg, ns, getenv)
+			if err == nil {
+				o.detail = "auto: the OS keyring (" + used + ") answered a write/read/delete probe"
+			}
+			return o, err
+		}
+		log.Info("no usable OS keyring; using the encrypted file store", "reason", err)
+		return openFile(cfg, ns, getenv, "auto: no usable OS keyring")
+	}
+	return opened{}, fmt.Errorf("unknown --backend %q; valid: %s", cfg.backend, strings.Join(backendNames, ", "))
+}
+
+func keyringOptions(cfg config, ns string, getenv func(string) string) oskeyring.Options {
+	opts := oskeyring.Options{
+		Backend:        cfg.keyringBackend,
+		Namespace:      ns,
+		FilePassphrase: getenv("MCP_SECRETS_FILE_PASSPHRASE"),
+	}
+	if dir, err := dataDir(cfg, getenv); err == nil {
+		opts.FileDir = filepath.Join(dir, "keyring", ns)
+	}
+	return opts
+}
+
+func openKeyring(ctx context.Context, cfg config, ns string, getenv func(string) string) (opened, error) {
+	if cfg.keyringBackend != "" && !slices.Contains(oskeyring.Names(), cfg.keyringBackend) {
+		return opened{}, fmt.Errorf("unknown --keyring-backend %q; valid: %s", cfg.keyringBackend, strings.Join(oskeyring.Names(), ", "))
+	}
+	s, err := oskeyring.Open(ctx, keyringOptions(cfg, ns, getenv))
+	if err != nil {
+		return opened{}, fmt.Errorf("OS keyring: %w", err)
+	}
+	lock, err := lockFile(getenv, ns)
+	if err != nil {
+		_ = s.Close()
+		return opened{}, err
+	}
+	return opened{store: s, name: "keyring/" + s.Backend(), detail: "service " + ns, lockPath: lock}, nil
+}
+
+func openFile(cfg config, ns string, getenv func(string) string, why string) (opened, error) {
+	base, err := dataDir(cfg, getenv)
+	if err != nil {
+		return opened{}, err
+	}
+	dir := filepath.Join(base, ns)
+	cfgDir, err := userConfigDir(getenv)
+	if err != nil {
+		return opened{}, err
+	}
+	s, err := file.Open(file.Options{
+		Dir:        dir,
+		Passphrase: getenv("MCP_SECRETS_FILE_PASSPHRASE"),
+		KeyFile:    filepath.Join(cfgDir, "mcp-secrets", ns+".key"),
+	})
+	if err != nil {
+		return opened{}, fmt.Errorf("file store: %w", err)
+	}
+	detail := fmt.Sprintf("%s; %s, key from %s", why, s.Dir(), s.KeySource())
+	return opened{store: s, name: "file", detail: detail, lockPath: filepath.Join(s.Dir(), ".lock")}, nil
+}
+
+func openEnv(cfg config) (opened, error) {
+	if cfg.envPrefix == "" {
+		return opened{}, errors.New("--backend env needs --env-prefix PREFIX (for example --env-prefix MYAPP for MYAPP_* variables)")
+	}
+	s, err := env.New(env.Options{Prefix: cfg.envPrefix, AutoSave: cfg.envAutoSave, File: cfg.envFile})
+	if err != nil {
+		return opened{}, err
+	}
+	detail := "variables " + cfg.envPrefix + "_*"
+	if cfg.envFile != "" {
+		detail += " and " + cfg.envFile
+	}
+	if cfg.envAutoSave {
+		detail += "; writes allowed (--env-auto-save)"
+	} else {
+		detail += "; read-only (start with --env-auto-save to allow writes)"
+	}
+	return opened{store: s, name: "env", detail: detail}, nil
+}
+
+func openOnePassword(ctx context.Context, cfg config, ns string, getenv func(string) string) (opened, error) {
+	s, err := onepassword.New(ctx, onepassword.Options{
+		Bin: cfg.opBin, Vault: cfg.opVault, Account: cfg.opAccount, Namespace: ns,
+	})
+	if err != nil {
+		return opened{}, err
+	}
+	lock, err := lockFile(getenv, ns)
+	if err != nil {
+		_ = s.Close()
+		return opened{}, err
+	}
+	return opened{store: s, name: "1password", detail: "vault " + cfg.opVault + ", items tagged mcp:" + ns, lockPath: lock}, nil
+}
+
+// dataDir is --file-dir, or the user data dir: $XDG_DATA_HOME/mcp-secrets
+// or ~/.local/share/mcp-secrets on Unix, the user config dir (AppData,
+// Application Support) elsewhere.
+func dataDir(cfg config, getenv func(string) string) (string, error) {
+	if cfg.fileDir != "" {
+		return cfg.fileDir, nil
+	}
+	if runtime.GOOS == "windows" || runtime.GOOS == "darwin" {
+		d, err := os.UserConfigDir()
+		if err != nil {
+			return "", fmt.Errorf("no user data dir for the file store (%w); pass --file-dir", err)
+		}
+		return filepath.Join(d, "mcp-secrets"), nil
+	}
+	if d := getenv("XDG_DATA_HOME"); d != "" {
+		return filepath.Join(d, "mcp-secrets"), nil
+	}
+	if h := getenv("HOME"); h != "" {
+		return filepath.Join(h, ".local", "share", "mcp-secrets"), nil
+	}
+	return "", errors.New("no user data dir for the file store: HOME is not set; pass --file-dir")
+}
+
+func userConfigDir(getenv func(string) string) (string, error) {
+	if d := getenv("XDG_CONFIG_HOME"); d != "" {
+		return d, nil
+	}
+	if h := getenv("HOME"); h != "" {
+		return filepath.Join(h, ".config"), nil
+	}
+	d, err := os.UserConfigDir()
+	if err != nil {
+		return "", errors.New("cannot find a config directory for the file store's key: set HOME or XDG_CONFIG_HOME, or MCP_SECRETS_FILE_PASSPHRASE")
+	}
+	return d, nil
+}
+
+// lockFile is where processes sharing a keyring namespace serialize their
+// index updates: the user's runtime or cache dir.
+func lockFile(getenv func(string) string, ns string) (string, error) {
+	dir := getenv("XDG_RUNTIME_DIR")
+	if dir == "" {
+		d, err := os.UserCacheDir()
+		if err != nil {
+			return "", fmt.Errorf("no directory for the namespace lock: %w", err)
+		}
+		dir = d
+	}
+	dir = filepath.Join(dir, "mcp-secrets")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return "", fmt.Errorf("namespace lock: %w", err)
+	}
+	return filepath.Join(dir, ns+".lock"), nil
+}
