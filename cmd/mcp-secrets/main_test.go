@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -695,5 +696,67 @@ func TestOnePasswordBackendEndToEndFakeOp(t *testing.T) {
 	}
 	if strings.Contains(s.stderr.String(), canary) {
 		t.Error("a value reached stderr")
+	}
+}
+
+// With no usable keyring, auto falls back to the encrypted file store with
+// a generated key, works out of the box, and says so on stderr.
+func TestAutoFallsBackToFileStore(t *testing.T) {
+	h := newHome(t)
+	h.env = slices.DeleteFunc(h.env, func(e string) bool { return strings.HasPrefix(e, "DBUS_SESSION_BUS_ADDRESS=") })
+	h.env = append(h.env, "DBUS_SESSION_BUS_ADDRESS=disabled:")
+	s := h.connect(t, clientConfig{answer: "accept"})
+	ok(t, s.call(t, "store_credential", map[string]any{"name": "k", "value": canary}))
+	s.close(t)
+	log := s.stderr.String()
+	if !strings.Contains(log, "backend=file") || !strings.Contains(log, "no usable OS keyring") {
+		t.Errorf("stderr does not say auto chose the file store and why:\n%s", redact(log))
+	}
+	key := filepath.Join(h.dir, "config", "mcp-secrets", "com.mcp.mcp-secrets.key")
+	if fi, err := os.Stat(key); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("generated key file %s: %v", key, err)
+	}
+	// The next start reads what the first stored.
+	s = h.connect(t, clientConfig{}, "--reveal", "always")
+	if got := ok(t, s.call(t, "retrieve_credential", map[string]any{"name": "k", "reveal": true})); got["value"] != canary {
+		t.Error("the file store did not keep the value across restarts")
+	}
+}
+
+// requireKeyring skips unless the Secret Service is available, and fails
+// instead where CI says it must be (MCP_SECRETS_REQUIRE_KEYRINGS).
+func requireKeyring(t *testing.T, name string) {
+	t.Helper()
+	if strings.Contains(os.Getenv("MCP_SECRETS_REQUIRE_KEYRINGS"), name) {
+		return
+	}
+	t.Skipf("%s is not required here (MCP_SECRETS_REQUIRE_KEYRINGS); run `make test` to start it", name)
+}
+
+// Against a real Secret Service (gnome-keyring): auto picks it, and the
+// whole scenario runs through the binary.
+func TestKeyringEndToEnd(t *testing.T) {
+	requireKeyring(t, "secret-service")
+	h := newHome(t)
+	name := fmt.Sprintf("e2e-%d", time.Now().UnixNano())
+	s := h.connect(t, clientConfig{answer: "accept"}, "--server-name", name)
+	defer func() {
+		s := h.connect(t, clientConfig{extra: []string{"SECRETS_MANAGER_CLEAR=1"}}, "--server-name", name)
+		s.close(t)
+	}()
+	ok(t, s.call(t, "store_credential", map[string]any{"name": "gh", "value": canary}))
+	ok(t, s.call(t, "store_credential", map[string]any{"name": "db", "value": map[string]any{"password": canary}}))
+	if got := ok(t, s.call(t, "retrieve_credential", map[string]any{"name": "gh", "reveal": true})); got["value"] != canary {
+		t.Error("no reveal from the Secret Service")
+	}
+	if resultText(s.call(t, "clear_credentials", map[string]any{"names": []string{"gh"}})) != "Deleted 1 credential: gh." {
+		t.Error("delete failed")
+	}
+	if n := ok(t, s.call(t, "list_stored_credentials", nil))["count"]; n != float64(1) {
+		t.Errorf("list = %v", n)
+	}
+	s.close(t)
+	if log := s.stderr.String(); !strings.Contains(log, "backend=keyring/secret-service") {
+		t.Errorf("auto did not pick the Secret Service:\n%s", redact(log))
 	}
 }
