@@ -65,7 +65,7 @@ func requireTSClient(t *testing.T, root string) string {
 	t.Helper()
 	missing := func(why string) {
 		t.Helper()
-		msg := why + "; run `npm ci --prefix " + tsClientDir + "` (needs Node 20 or newer)"
+		msg := why + "; to run this test, install Node 20 or newer and run `npm ci --prefix " + tsClientDir + "`"
 		if os.Getenv("MCP_SECRETS_REQUIRE_NODE") == "1" {
 			t.Fatal(msg + " (MCP_SECRETS_REQUIRE_NODE=1, so this test may not skip)")
 		}

@@ -275,7 +275,7 @@ try {
   check(false, 'the scenario ran to the end', `${err?.stack ?? err}`);
 }
 if (failed > 0) {
-  console.log(`# server stderr (redacted):\n${redact(stderr).replace(/^/gm, '#   ')}`);
+  console.log(`# server stderr (redacted):${stderr.trim() ? `\n${redact(stderr.trimEnd()).replace(/^/gm, '#   ')}` : ' (empty)'}`);
 }
 try {
   await client.close();

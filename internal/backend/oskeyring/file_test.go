@@ -3,6 +3,7 @@ package oskeyring_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -133,6 +134,30 @@ func TestWinCredLimit(t *testing.T) {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q does not mention %q", err, want)
 		}
+	}
+
+	// Over such a keyring the Catalog refuses large values early and keeps
+	// its index in chunks that fit.
+	ctx := context.Background()
+	if s.MaxValueSize() <= 0 || s.MaxValueSize() >= limit {
+		t.Fatalf("MaxValueSize = %d, want a little under %d", s.MaxValueSize(), limit)
+	}
+	cat := backend.NewCatalog(s, backend.CatalogOptions{})
+	if _, _, err := cat.Put(ctx, "big", v, "", false); !errors.Is(err, backend.ErrTooLarge) {
+		t.Errorf("Catalog.Put of %d bytes: %v, want ErrTooLarge", limit, err)
+	}
+	small, _ := backend.NewString("v")
+	for i := range 60 {
+		if _, _, err := cat.Put(ctx, fmt.Sprintf("a-rather-long-credential-name-%03d", i), small, "some description", false); err != nil {
+			t.Fatalf("Catalog.Put %d over a wincred-sized keyring: %v", i, err)
+		}
+	}
+	if list, err := cat.List(ctx); err != nil || len(list) != 60 {
+		t.Errorf("List over a chunked index: %d, %v", len(list), err)
+	}
+	names, _ := s.List(ctx)
+	if !slices.Contains(names, backend.IndexName+".2") {
+		t.Errorf("the index was not split into chunks: %q", names)
 	}
 }
 

@@ -237,6 +237,20 @@ func isAvailable(name string) bool {
 	return slices.Contains(keyring.AvailableBackends(), keyring.BackendType(name))
 }
 
+// headerRoom is what a record's header takes beside its value when it has
+// no description (kind and two times): MaxValueSize leaves room for it.
+const headerRoom = 128
+
+// MaxValueSize is the largest value, in bytes, this keyring can hold under
+// its own per-item limit, or 0 where it has none. The Catalog uses it to
+// refuse larger values early and to split its index into chunks.
+func (s *Store) MaxValueSize() int {
+	if s.maxData == 0 {
+		return 0
+	}
+	return s.maxData - headerRoom
+}
+
 // Backend returns the name of the keyring backend in use.
 func (s *Store) Backend() string { return s.kind.name }
 
