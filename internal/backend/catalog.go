@@ -156,11 +156,16 @@ func (c *Catalog) List(ctx context.Context) ([]Meta, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := make([]Meta, 0, len(items))
-	for _, m := range items {
-		out = append(out, m)
+	// Sorting the names and not the Metas moves a tenth of the bytes.
+	names := make([]string, 0, len(items))
+	for n := range items {
+		names = append(names, n)
 	}
-	slices.SortFunc(out, func(a, b Meta) int { return strings.Compare(a.Name, b.Name) })
+	slices.Sort(names)
+	out := make([]Meta, len(names))
+	for i, n := range names {
+		out[i] = items[n]
+	}
 	return out, nil
 }
 
