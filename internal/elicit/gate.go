@@ -117,7 +117,10 @@ func randomBytes(n int) []byte {
 // elicitation. A client that declared elicitation with no modes is taken to
 // support form mode, as the specification says.
 func SupportsForm(req *mcp.CallToolRequest) bool {
-	caps := req.ClientCapabilities()
+	return supportsForm(req.ClientCapabilities())
+}
+
+func supportsForm(caps *mcp.ClientCapabilities) bool {
 	if caps == nil || caps.Elicitation == nil {
 		return false
 	}
@@ -250,4 +253,24 @@ func (g *Gate) redeem(state string, q Question) string {
 	}
 	g.used[t.Nonce] = t.Expires
 	return ""
+}
+
+// Issue returns a signed, single-use, expiring RequestState for a question
+// the caller asks itself (for example a URL-mode elicitation): action names
+// the kind of question and binding the exact request, as in [Question].
+func (g *Gate) Issue(action, binding string) string {
+	return g.issue(Question{Action: action, Binding: binding})
+}
+
+// Redeem checks and spends a RequestState from Issue for the same action
+// and binding. It returns why the state is refused, or "" if it is good.
+func (g *Gate) Redeem(state, action, binding string) string {
+	return g.redeem(state, Question{Action: action, Binding: binding})
+}
+
+// SupportsURL reports whether the client behind req declared URL-mode
+// elicitation, so it can show the person a link the server chose.
+func SupportsURL(req *mcp.CallToolRequest) bool {
+	caps := req.ClientCapabilities()
+	return caps != nil && caps.Elicitation != nil && caps.Elicitation.URL != nil
 }
