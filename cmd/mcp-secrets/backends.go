@@ -18,10 +18,11 @@ import (
 	"github.com/mcp-secrets/mcp-secrets/internal/backend/memory"
 	"github.com/mcp-secrets/mcp-secrets/internal/backend/onepassword"
 	"github.com/mcp-secrets/mcp-secrets/internal/backend/oskeyring"
+	"github.com/mcp-secrets/mcp-secrets/internal/backend/vault"
 )
 
 // backendNames are the valid --backend values.
-var backendNames = []string{"auto", "keyring", "file", "memory", "env", "1password"}
+var backendNames = []string{"auto", "keyring", "file", "memory", "env", "1password", "vault"}
 
 func keyringNames() []string { return oskeyring.Names() }
 
@@ -49,11 +50,10 @@ func openStore(ctx context.Context, cfg config, ns string, getenv func(string) s
 		return openEnv(cfg)
 	case "1password":
 		return openOnePassword(ctx, cfg, ns, getenv)
+	case "vault":
+		return openVault(ctx, cfg, ns, getenv)
 	case "auto":
-		kopts := keyringOptions(cfg, ns, getenv)
-		pctx, cancel := context.WithTimeout(ctx, probeTimeout)
-		used, err := oskeyring.Probe(pctx, kopts)
-		cancel()
+		used, err := autoKeyring(ctx, cfg, ns, getenv)
 		if err == nil {
 			cfg.keyringBackend = used
 			o, err := openKeyring(ctx, cfg, ns, getenv)
@@ -66,6 +66,15 @@ func openStore(ctx context.Context, cfg config, ns string, getenv func(string) s
 		return openFile(cfg, ns, getenv, "auto: no usable OS keyring")
 	}
 	return opened{}, fmt.Errorf("unknown --backend %q; valid: %s", cfg.backend, strings.Join(backendNames, ", "))
+}
+
+// autoKeyring is the question auto asks: which OS keyring, if any, passes
+// a write/read/delete probe within probeTimeout? With --keyring-backend
+// only that one is tried.
+func autoKeyring(ctx context.Context, cfg config, ns string, getenv func(string) string) (string, error) {
+	pctx, cancel := context.WithTimeout(ctx, probeTimeout)
+	defer cancel()
+	return oskeyring.Probe(pctx, keyringOptions(cfg, ns, getenv))
 }
 
 func keyringOptions(cfg config, ns string, getenv func(string) string) oskeyring.Options {
@@ -96,20 +105,29 @@ func openKeyring(ctx context.Context, cfg config, ns string, getenv func(string)
 	return opened{store: s, name: "keyring/" + s.Backend(), detail: "service " + ns, lockPath: lock}, nil
 }
 
-func openFile(cfg config, ns string, getenv func(string) string, why string) (opened, error) {
+// filePaths are where the encrypted file store of namespace ns keeps its
+// records, and its generated key when there is no passphrase.
+func filePaths(cfg config, ns string, getenv func(string) string) (dir, keyFile string, err error) {
 	base, err := dataDir(cfg, getenv)
 	if err != nil {
-		return opened{}, err
+		return "", "", err
 	}
-	dir := filepath.Join(base, ns)
 	cfgDir, err := userConfigDir(getenv)
+	if err != nil {
+		return "", "", err
+	}
+	return filepath.Join(base, ns), filepath.Join(cfgDir, "mcp-secrets", ns+".key"), nil
+}
+
+func openFile(cfg config, ns string, getenv func(string) string, why string) (opened, error) {
+	dir, keyFile, err := filePaths(cfg, ns, getenv)
 	if err != nil {
 		return opened{}, err
 	}
 	s, err := file.Open(file.Options{
 		Dir:        dir,
-		Passphrase: getenv("MCP_SECRETS_FILE_PASSPHRASE"),
-		KeyFile:    filepath.Join(cfgDir, "mcp-secrets", ns+".key"),
+		Passphrase: getenv(file.PassphraseEnv),
+		KeyFile:    keyFile,
 	})
 	if err != nil {
 		return opened{}, fmt.Errorf("file store: %w", err)
@@ -151,6 +169,23 @@ func openOnePassword(ctx context.Context, cfg config, ns string, getenv func(str
 		return opened{}, err
 	}
 	return opened{store: s, name: "1password", detail: "vault " + cfg.opVault + ", items tagged mcp:" + ns, lockPath: lock}, nil
+}
+
+func openVault(ctx context.Context, cfg config, ns string, getenv func(string) string) (opened, error) {
+	prefix := cfg.vaultPrefix
+	if prefix == "" {
+		prefix = "mcp/" + cfg.serverName
+	}
+	s, err := vault.New(ctx, vault.Options{Mount: cfg.vaultMount, PathPrefix: prefix, Namespace: ns, Env: getenv})
+	if err != nil {
+		return opened{}, err
+	}
+	lock, err := lockFile(getenv, ns)
+	if err != nil {
+		_ = s.Close()
+		return opened{}, err
+	}
+	return opened{store: s, name: "vault", detail: "KV v2 " + cfg.vaultMount + "/" + prefix, lockPath: lock}, nil
 }
 
 // dataDir is --file-dir, or the user data dir: $XDG_DATA_HOME/mcp-secrets

@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/mcp-secrets/mcp-secrets/internal/backend"
+	"github.com/mcp-secrets/mcp-secrets/internal/elicit"
 	"github.com/mcp-secrets/mcp-secrets/internal/server"
 )
 
@@ -35,15 +36,25 @@ type config struct {
 	opVault        string
 	opAccount      string
 	opBin          string
+	vaultMount     string
+	vaultPrefix    string
 	readOnly       bool
 	reveal         server.Reveal
 	logLevel       slog.Level
 }
 
-const usageHead = `mcp-secrets: an MCP server that keeps credentials out of the model's context.
+// usageHead opens the top-level --help, before the flags.
+func usageHead() string {
+	return `mcp-secrets: an MCP server that keeps credentials out of the model's context.
 
 Usage:
   mcp-secrets [serve] [flags]    serve MCP over stdin/stdout (what an MCP client starts)
+  mcp-secrets COMMAND [flags]    manage the same store from a terminal
+
+Commands:
+` + commandList() + `
+Run 'mcp-secrets COMMAND --help' for a command's usage and flags; every command
+takes the store flags below (--backend, --server-name, --file-dir, ...).
 
 Tools: list_stored_credentials, store_credential, retrieve_credential, clear_credentials.
 Reveals and deletions are confirmed by the user through MCP elicitation.
@@ -55,6 +66,7 @@ Environment:
 
 Flags:
 `
+}
 
 func version() string {
 	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
@@ -63,64 +75,141 @@ func version() string {
 	return "dev"
 }
 
-// parseFlags parses args. It returns done=true when the command has nothing
-// more to do (--help, --version).
-func parseFlags(args []string, stdout, stderr io.Writer) (cfg config, done bool, err error) {
-	fs := pflag.NewFlagSet("mcp-secrets", pflag.ContinueOnError)
+// flagGroups says which shared flags a command takes besides its own.
+type flagGroups int
+
+const (
+	// storeFlags say where the credentials are: --backend and its options.
+	// Every command takes them, so that each opens the store the server does.
+	storeFlags flagGroups = 1 << iota
+	// serveFlags say how the server behaves: --read-only, --reveal.
+	serveFlags
+	// mainFlags are those of the default command alone: --version, and
+	// logging at info rather than warn.
+	mainFlags
+)
+
+// flags is a command's flag set, filling in a config.
+type flags struct {
+	*pflag.FlagSet
+	cfg      *config
+	reveal   *string
+	logLevel *string
+	version  *bool
+	help     *bool
+}
+
+// newFlags builds the flag set of one command: the groups of shared flags
+// it takes, --log-level and --help. Every command, serving included, gets
+// its flags from here, so the store flags read the same everywhere. The
+// command adds its own flags to the returned set before parsing.
+func newFlags(name string, groups flagGroups, cfg *config, stderr io.Writer) *flags {
+	fs := pflag.NewFlagSet(name, pflag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.SortFlags = false
-	fs.StringVar(&cfg.backend, "backend", "auto", "storage: "+strings.Join(backendNames, "|")+
-		"\n(auto: the OS keyring when one is usable, else the encrypted file store)")
-	fs.StringVar(&cfg.serverName, "server-name", "mcp-secrets", "namespace; credentials live under com.mcp.NAME")
-	fs.StringVar(&cfg.keyringBackend, "keyring-backend", "", "force one OS keyring: "+strings.Join(keyringNames(), ", ")+" (default: the platform's order)")
-	fs.StringVar(&cfg.fileDir, "file-dir", "", "directory of the encrypted file store (default: the user data dir, e.g. ~/.local/share/mcp-secrets)")
-	fs.StringVar(&cfg.envPrefix, "env-prefix", "", "env backend: variable prefix, e.g. MYAPP for MYAPP_* (required with --backend env)")
-	fs.BoolVar(&cfg.envAutoSave, "env-auto-save", false, "env backend: allow writes (to the process environment, and to --env-file if given)")
-	fs.StringVar(&cfg.envFile, "env-file", "", "env backend: dotenv file read at start and, with --env-auto-save, written")
-	fs.StringVar(&cfg.opVault, "op-vault", "", "1password backend: vault to keep credentials in")
-	fs.StringVar(&cfg.opAccount, "op-account", "", "1password backend: account (op --account)")
-	fs.StringVar(&cfg.opBin, "op-bin", "op", "1password backend: path of the op CLI")
-	fs.BoolVar(&cfg.readOnly, "read-only", false, "expose no tool that stores or deletes")
-	reveal := fs.String("reveal", "confirm", "may retrieve_credential return a value? never|confirm|always\n(confirm: the user accepts each reveal)")
-	logLevel := fs.String("log-level", "info", "stderr log level: debug|info|warn|error (values are never logged)")
-	showVersion := fs.Bool("version", false, "print the version and exit")
-	help := fs.BoolP("help", "h", false, "show this help")
-	fs.Usage = func() {
-		fmt.Fprint(stderr, usageHead)
-		fmt.Fprint(stderr, fs.FlagUsages())
+	// pflag would print its own usage on a parse error; run says where to
+	// find it instead.
+	fs.Usage = func() {}
+	f := &flags{FlagSet: fs, cfg: cfg}
+	if groups&storeFlags != 0 {
+		fs.StringVar(&cfg.backend, "backend", "auto", "storage: "+strings.Join(backendNames, "|")+
+			"\n(auto: the OS keyring when one is usable, else the encrypted file store)")
+		fs.StringVar(&cfg.serverName, "server-name", "mcp-secrets", "namespace; credentials live under com.mcp.NAME")
+		fs.StringVar(&cfg.keyringBackend, "keyring-backend", "", "force one OS keyring: "+strings.Join(keyringNames(), ", ")+" (default: the platform's order)")
+		fs.StringVar(&cfg.fileDir, "file-dir", "", "directory of the encrypted file store (default: the user data dir, e.g. ~/.local/share/mcp-secrets)")
+		fs.StringVar(&cfg.envPrefix, "env-prefix", "", "env backend: variable prefix, e.g. MYAPP for MYAPP_* (required with --backend env)")
+		fs.BoolVar(&cfg.envAutoSave, "env-auto-save", false, "env backend: allow writes (to the process environment, and to --env-file if given)")
+		fs.StringVar(&cfg.envFile, "env-file", "", "env backend: dotenv file read at start and, with --env-auto-save, written")
+		fs.StringVar(&cfg.opVault, "op-vault", "", "1password backend: vault to keep credentials in")
+		fs.StringVar(&cfg.opAccount, "op-account", "", "1password backend: account (op --account)")
+		fs.StringVar(&cfg.opBin, "op-bin", "op", "1password backend: path of the op CLI")
+		fs.StringVar(&cfg.vaultMount, "vault-mount", "secret", "vault backend: KV version 2 mount (plus the standard VAULT_* environment)")
+		fs.StringVar(&cfg.vaultPrefix, "vault-path-prefix", "", "vault backend: path prefix under the mount (default mcp/<server-name>)")
 	}
+	cfg.reveal = server.RevealConfirm
+	if groups&serveFlags != 0 {
+		fs.BoolVar(&cfg.readOnly, "read-only", false, "expose no tool that stores or deletes")
+		f.reveal = fs.String("reveal", "confirm", "may retrieve_credential return a value? never|confirm|always\n(confirm: the user accepts each reveal)")
+	}
+	// The server reports what it chose at info; a command at a terminal
+	// speaks for itself and logs only warnings.
+	level := "warn"
+	if groups&mainFlags != 0 {
+		level = "info"
+	}
+	f.logLevel = fs.String("log-level", level, "stderr log level: debug|info|warn|error (values are never logged)")
+	if groups&mainFlags != 0 {
+		f.version = fs.Bool("version", false, "print the version and exit")
+	}
+	f.help = fs.BoolP("help", "h", false, "show this help")
+	return f
+}
 
-	if err := fs.Parse(args); err != nil {
+// parse parses args and checks the shared flags' values. It returns
+// pflag.ErrHelp when --help was given; the caller prints the usage.
+func (f *flags) parse(args []string) error {
+	if err := f.Parse(args); err != nil {
+		return err
+	}
+	if *f.help {
+		return pflag.ErrHelp
+	}
+	if f.version != nil && *f.version {
+		return nil
+	}
+	if f.reveal != nil {
+		r, err := server.ParseReveal(*f.reveal)
+		if err != nil {
+			return err
+		}
+		f.cfg.reveal = r
+	}
+	if err := f.cfg.logLevel.UnmarshalText([]byte(*f.logLevel)); err != nil {
+		return fmt.Errorf("--log-level must be debug, info, warn or error, not %q", *f.logLevel)
+	}
+	if f.Lookup("server-name") != nil {
+		if err := backend.CheckName(f.cfg.serverName); err != nil {
+			return fmt.Errorf("--server-name: %w", err)
+		}
+	}
+	return nil
+}
+
+// newServeFlags is the flag set of serve, the default command.
+func newServeFlags(cfg *config, stderr io.Writer) *flags {
+	return newFlags("mcp-secrets", storeFlags|serveFlags|mainFlags, cfg, stderr)
+}
+
+// parseFlags parses the arguments of serve. It returns done=true when the
+// command has nothing more to do (--help, --version).
+func parseFlags(args []string, stdout, stderr io.Writer) (cfg config, done bool, err error) {
+	f := newServeFlags(&cfg, stderr)
+	switch err := f.parse(args); {
+	case errors.Is(err, pflag.ErrHelp):
+		topUsage(stdout)
+		return cfg, true, nil
+	case err != nil:
 		return cfg, false, err
 	}
-	if *help {
-		fmt.Fprint(stdout, usageHead)
-		fmt.Fprint(stdout, fs.FlagUsages())
-		return cfg, true, nil
-	}
-	if *showVersion {
+	if *f.version {
 		fmt.Fprintln(stdout, "mcp-secrets", version())
 		return cfg, true, nil
 	}
-	switch rest := fs.Args(); {
+	switch rest := f.Args(); {
 	case len(rest) == 0, len(rest) == 1 && rest[0] == "serve":
 	default:
-		return cfg, false, fmt.Errorf("unknown command %q; the only command is serve", strings.Join(rest, " "))
-	}
-	if cfg.reveal, err = server.ParseReveal(*reveal); err != nil {
-		return cfg, false, err
-	}
-	if err := cfg.logLevel.UnmarshalText([]byte(*logLevel)); err != nil {
-		return cfg, false, fmt.Errorf("--log-level must be debug, info, warn or error, not %q", *logLevel)
-	}
-	if err := backend.CheckName(cfg.serverName); err != nil {
-		return cfg, false, fmt.Errorf("--server-name: %w", err)
+		return cfg, false, fmt.Errorf("unknown command %q; commands: %s", strings.Join(rest, " "), strings.Join(commandNames(), ", "))
 	}
 	return cfg, false, nil
 }
 
-// run is the whole program; main only adds the process around it.
+// run is the whole program; main only adds the process around it. The
+// first argument that is not a flag names the command; without one, or
+// with "serve", it serves MCP.
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int {
+	if cmd, rest, ok := findCommand(args); ok {
+		return cmd.exec(ctx, &proc{stdin: stdin, stdout: stdout, stderr: stderr, getenv: getenv}, rest)
+	}
 	cfg, done, err := parseFlags(args, stdout, stderr)
 	if err != nil {
 		if !errors.Is(err, pflag.ErrHelp) {
@@ -160,9 +249,12 @@ func serve(ctx context.Context, cfg config, stdin io.Reader, stdout io.Writer, g
 	} else if added+dropped > 0 {
 		log.Info("index repaired", "added", added, "dropped", dropped)
 	}
+	entry := elicit.NewEntryServer(elicit.EntryOptions{Logger: log})
+	defer entry.Close()
 	srv := server.New(cat, server.Options{
 		Name: "mcp-secrets", Version: version(), Namespace: ns,
 		ReadOnly: cfg.readOnly, Reveal: cfg.reveal, Logger: log,
+		Entry: entry, Command: terminalCommand(cfg),
 	})
 	return srv.Run(ctx, &mcp.IOTransport{Reader: readCloser(stdin), Writer: writeCloser(stdout)})
 }
@@ -183,4 +275,29 @@ func writeCloser(w io.Writer) io.WriteCloser {
 		return wc
 	}
 	return nopWriteCloser{w}
+}
+
+// terminalCommand is how the person runs this server's store at a
+// terminal, for store_credential's "set NAME" hint: the binary and the
+// flags that choose the same store.
+func terminalCommand(cfg config) string {
+	parts := []string{"mcp-secrets"}
+	if cfg.backend != "auto" {
+		parts = append(parts, "--backend", cfg.backend)
+	}
+	if cfg.serverName != "mcp-secrets" {
+		parts = append(parts, "--server-name", cfg.serverName)
+	}
+	for _, f := range []struct{ flag, val string }{
+		{"--file-dir", cfg.fileDir}, {"--keyring-backend", cfg.keyringBackend}, {"--env-prefix", cfg.envPrefix},
+		{"--env-file", cfg.envFile}, {"--op-vault", cfg.opVault}, {"--op-account", cfg.opAccount},
+	} {
+		if f.val != "" {
+			parts = append(parts, f.flag, shellQuote(f.val))
+		}
+	}
+	if cfg.envAutoSave {
+		parts = append(parts, "--env-auto-save")
+	}
+	return strings.Join(parts, " ")
 }

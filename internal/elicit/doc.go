@@ -1,6 +1,8 @@
-// Package elicit asks the human, through MCP elicitation, to confirm an
-// action the model requested (revealing a value, deleting credentials), and
-// makes sure the answer it acts on is the answer to the question it asked.
+// Package elicit holds the human-in-the-loop flows: confirming an action the
+// model requested (revealing a value, deleting credentials), and letting the
+// person type a credential without it passing through MCP.
+//
+// # Confirmations
 //
 // A [Gate] uses the multi-round-trip form of elicitation (SEP-2322): the
 // tool handler returns a result carrying the question in InputRequests and a
@@ -17,4 +19,20 @@
 //
 // A client that has not declared elicitation support is refused outright
 // (fail closed); nothing is deleted or revealed.
+//
+// # Secure entry
+//
+// An [EntryServer] serves one-time pages on http://127.0.0.1:PORT (a random
+// port, listening only while an entry waits) on which the person types a
+// credential; the page's submission goes through a [SaveFunc] straight into
+// the store. The link carries a random 256-bit token, never a value, and
+// works once, for [EntryTTL]. The page shows a short verification code that
+// the server also puts in its message, so the person can tell it is the page
+// their assistant asked for. The page answers only to the Host names
+// 127.0.0.1:PORT and localhost:PORT (DNS rebinding), takes a POST only from
+// its own origin (Origin, Sec-Fetch-Site: CSRF), loads nothing and cannot be
+// framed (Content-Security-Policy), and is never cached.
+//
+// The server shows the link with URL-mode elicitation when the client
+// declared it ([SupportsURL]), and otherwise returns it as text.
 package elicit

@@ -5,8 +5,11 @@
 // The tools are list_stored_credentials, store_credential,
 // retrieve_credential and clear_credentials (one file each). Storage is
 // behind a small interface that *backend.Catalog satisfies; confirmation is
-// asked through an *elicit.Gate. Nothing here writes to stdout: the SDK's
-// transport owns it.
+// asked through an *elicit.Gate. store_credential without a value lets the
+// person type the secret on a one-time local page (an *elicit.EntryServer,
+// store_entry.go): the link goes out by URL-mode elicitation, or as text to
+// a client without it, and the value never passes through MCP. Nothing here
+// writes to stdout: the SDK's transport owns it.
 //
 // Tool handlers decode their own arguments, so that no error text can quote
 // a value the model sent (the SDK's schema validation errors may).

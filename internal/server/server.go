@@ -58,13 +58,31 @@ type Options struct {
 	Logger *slog.Logger
 	// Gate asks for confirmations; nil means a new one with elicit.DefaultTTL.
 	Gate *elicit.Gate
+	// Entry serves the one-time local pages on which the person types a
+	// credential that store_credential was called without. Nil means a new
+	// one with elicit.EntryTTL; it listens only while an entry is waiting.
+	// Whoever passes one closes it.
+	Entry *elicit.EntryServer
+	// EntryWait is how long store_credential, after the client has shown
+	// the entry link (URL-mode elicitation), waits for the person to submit
+	// the page before answering that the entry is still waiting. 0 (the
+	// default): answer at once.
+	EntryWait time.Duration
+	// Command is how a person runs this server's store at a terminal, for
+	// the hint "<Command> set NAME" (e.g. "mcp-secrets --backend file").
+	// Empty means "mcp-secrets".
+	Command string
 }
 
 type server struct {
-	cat  Catalog
-	opts Options
-	log  *slog.Logger
-	gate *elicit.Gate
+	cat   Catalog
+	opts  Options
+	log   *slog.Logger
+	gate  *elicit.Gate
+	entry *elicit.EntryServer
+	// watchers are the sessions shown an entry's link by URL-mode
+	// elicitation, by elicitation ID, to be told when it completes.
+	watchers *watchers
 }
 
 // New returns an MCP server that serves cat through the credential tools.
@@ -78,7 +96,13 @@ func New(cat Catalog, opts Options) *mcp.Server {
 	if opts.Gate == nil {
 		opts.Gate = elicit.NewGate(0, nil)
 	}
-	s := &server{cat: cat, opts: opts, log: opts.Logger, gate: opts.Gate}
+	if opts.Entry == nil {
+		opts.Entry = elicit.NewEntryServer(elicit.EntryOptions{Logger: opts.Logger})
+	}
+	if opts.Command == "" {
+		opts.Command = "mcp-secrets"
+	}
+	s := &server{cat: cat, opts: opts, log: opts.Logger, gate: opts.Gate, entry: opts.Entry, watchers: newWatchers()}
 	ms := mcp.NewServer(&mcp.Implementation{Name: opts.Name, Title: "Credential manager", Version: opts.Version},
 		&mcp.ServerOptions{Logger: opts.Logger, Instructions: s.instructions()})
 	ms.AddReceivingMiddleware(pinLegacyVersion)
@@ -106,6 +130,7 @@ func (s *server) instructions() string {
 	if s.opts.ReadOnly {
 		b.WriteString("The server is read-only: nothing can be stored or deleted.")
 	} else {
+		b.WriteString("To store a credential the user has not pasted into the chat, call store_credential without value: the user types it on a one-time local page and it never passes through the chat. ")
 		b.WriteString("clear_credentials asks the user to confirm before deleting anything.")
 	}
 	return b.String()

@@ -14,7 +14,8 @@ import (
 
 type storeIn struct {
 	Name        string          `json:"name" jsonschema:"1 to 128 characters: letters, digits, '.', '_' and '-'; must not start with '__'"`
-	Value       json.RawMessage `json:"value" jsonschema:"the secret: a string, or a JSON object (e.g. {\"user\":...,\"password\":...}) or array; it comes back as the same kind"`
+	Value       json.RawMessage `json:"value,omitempty" jsonschema:"the secret: a string, or a JSON object (e.g. {\"user\":...,\"password\":...}) or array; it comes back as the same kind. Leave it out to have the user type the secret on a one-time local page instead, so it never passes through the chat"`
+	Fields      []string        `json:"fields,omitempty" jsonschema:"only with value left out: the field names of an object credential (e.g. [\"user\",\"password\"]); the page asks for each. Leave out for a single string"`
 	Description string          `json:"description,omitempty" jsonschema:"what the credential is for (shown in listings; never put a secret here)"`
 	Overwrite   bool            `json:"overwrite,omitempty" jsonschema:"replace an existing credential of the same name (default false: refuse)"`
 }
@@ -22,7 +23,10 @@ type storeIn struct {
 type storeOut struct {
 	credentialInfo
 	Replaced bool   `json:"replaced" jsonschema:"true if an existing credential was overwritten"`
+	Status   string `json:"status" jsonschema:"stored; or, for a value the user types on the secure entry page: waiting (not submitted yet), expired, declined or cancelled (nothing stored)"`
 	Message  string `json:"message"`
+	// Entry is set while the user has yet to type the value.
+	Entry *entryOut `json:"entry,omitempty" jsonschema:"the secure entry page, while the user has yet to submit it"`
 }
 
 func storeTool() *mcp.Tool {
@@ -30,11 +34,15 @@ func storeTool() *mcp.Tool {
 		Name:  "store_credential",
 		Title: "Store a credential",
 		Description: "Stores a credential under a name: a string, or a JSON object or array. Refuses to replace an " +
-			"existing credential unless overwrite is true. Answers with metadata only, never the value.",
+			"existing credential unless overwrite is true. Answers with metadata only, never the value. " +
+			"Leave value out (and name fields for an object) when the user has not already given the secret: " +
+			"the user then types it on a one-time page on their computer and it goes straight into the store, " +
+			"never through the chat. A client that supports URL elicitation shows the user the link; otherwise " +
+			"the result holds a link and a verification code to give the user, and status says whether it was stored.",
 		InputSchema: schemaFor[storeIn](func(sc *jsonschema.Schema) {
 			v := sc.Properties["value"]
 			v.Type, v.Types, v.Items = "", []string{"string", "object", "array"}, nil
-			sc.Required = []string{"name", "value"}
+			sc.Required = []string{"name"}
 		}),
 		OutputSchema: schemaFor[storeOut](nil),
 		Annotations: &mcp.ToolAnnotations{
@@ -52,7 +60,7 @@ func storeTool() *mcp.Tool {
 func parseValue(raw json.RawMessage) (backend.Value, error) {
 	raw = bytes.TrimSpace(raw)
 	if len(raw) == 0 || string(raw) == "null" {
-		return backend.Value{}, fmt.Errorf("%w: \"value\" is required", backend.ErrInvalidValue)
+		return backend.Value{}, fmt.Errorf("%w: \"value\" is required to be a string, object or array when given; leave it out to have the user type the secret on a secure page", backend.ErrInvalidValue)
 	}
 	switch raw[0] {
 	case '"':
@@ -74,6 +82,12 @@ func (s *server) store(ctx context.Context, req *mcp.CallToolRequest, in storeIn
 	if err := backend.CheckName(in.Name); err != nil {
 		return nil, err
 	}
+	if in.Value == nil {
+		return s.storeByEntry(ctx, req, in)
+	}
+	if in.Fields != nil {
+		return nil, fmt.Errorf("%w: \"fields\" is only for a value the user types on the secure page; leave it out when giving value", backend.ErrInvalidValue)
+	}
 	v, err := parseValue(in.Value)
 	if err != nil {
 		return nil, err
@@ -93,6 +107,7 @@ func (s *server) store(ctx context.Context, req *mcp.CallToolRequest, in storeIn
 	return jsonResult(storeOut{
 		credentialInfo: info(meta),
 		Replaced:       existed,
+		Status:         statusStored,
 		Message:        fmt.Sprintf("%s %s credential %q (%d bytes).", verb, meta.Kind, in.Name, meta.Size),
 	})
 }
