@@ -21,7 +21,7 @@
 # sweep stops any process still carrying it, so nothing is left behind.
 set -euo pipefail
 
-readonly packages=(gnome-keyring dbus libsecret-tools gnupg pass keyutils)
+readonly packages=(gnome-keyring dbus libsecret-tools gnupg pass keyutils chromium)
 # Commands this script and the tests need, and the packages that have them.
 readonly -A needs=(
 	[gnome-keyring-daemon]=gnome-keyring
@@ -32,6 +32,7 @@ readonly -A needs=(
 	[gpgconf]=gnupg
 	[pass]=pass
 	[keyctl]=keyutils
+	[chromium]=chromium
 )
 
 log() { printf 'services.sh: %s\n' "$*" >&2; }

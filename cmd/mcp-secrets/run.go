@@ -38,6 +38,7 @@ type config struct {
 	opBin          string
 	vaultMount     string
 	vaultPrefix    string
+	httpAddr       string // --http: serve Streamable HTTP on this loopback address instead of stdio
 	readOnly       bool
 	reveal         server.Reveal
 	logLevel       slog.Level
@@ -140,6 +141,9 @@ func newFlags(name string, groups flagGroups, cfg *config, stderr io.Writer) *fl
 	f.logLevel = fs.String("log-level", level, "stderr log level: debug|info|warn|error (values are never logged)")
 	if groups&mainFlags != 0 {
 		f.version = fs.Bool("version", false, "print the version and exit")
+		fs.StringVar(&cfg.httpAddr, "http", "", "testing only: serve MCP over Streamable HTTP at http://ADDR/mcp on a loopback ADDR")
+		// Hidden: any local process could connect and answer confirmations.
+		_ = fs.MarkHidden("http")
 	}
 	f.help = fs.BoolP("help", "h", false, "show this help")
 	return f
@@ -256,6 +260,9 @@ func serve(ctx context.Context, cfg config, stdin io.Reader, stdout io.Writer, g
 		ReadOnly: cfg.readOnly, Reveal: cfg.reveal, Logger: log,
 		Entry: entry, Command: terminalCommand(cfg),
 	})
+	if cfg.httpAddr != "" {
+		return serveHTTP(ctx, cfg.httpAddr, srv, log)
+	}
 	return srv.Run(ctx, &mcp.IOTransport{Reader: readCloser(stdin), Writer: writeCloser(stdout)})
 }
 
