@@ -2,13 +2,20 @@ package oskeyring
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/99designs/keyring"
+	"github.com/mtibben/percent"
 
 	"github.com/mcp-secrets/mcp-secrets/internal/backend"
 	// busguard must be initialized before 99designs/keyring, whose package
@@ -76,6 +83,8 @@ type Store struct {
 	passDir string
 	// collection is the Secret Service collection.
 	collection string
+	// fileDir is the directory of the file backend, expanded.
+	fileDir string
 }
 
 // Names returns the keyring backends that Options.Backend accepts.
@@ -217,7 +226,12 @@ func open(ctx context.Context, opts Options) (*Store, error) {
 		if opts.FilePassphrase == "" {
 			return nil, fail("the file keyring needs a passphrase")
 		}
-		cfg.FileDir = opts.FileDir
+		dir, err := keyring.ExpandTilde(opts.FileDir)
+		if err != nil {
+			return nil, fail("%s", err)
+		}
+		s.fileDir = dir
+		cfg.FileDir = dir
 		cfg.FilePasswordFunc = keyring.FixedStringPrompt(opts.FilePassphrase)
 	}
 	ring, err := call(ctx, s.timeout, nil, func() (keyring.Keyring, error) { return keyring.Open(cfg) })
@@ -303,10 +317,44 @@ func (s *Store) Set(ctx context.Context, name string, rec backend.Record) error 
 		Label:       s.namespace + "/" + name,
 		Description: "mcp-secrets credential",
 	}
+	if s.fileDir != "" {
+		return s.setFile(ctx, name, item)
+	}
 	if _, err := call(ctx, s.timeout, s.sem, func() (struct{}, error) { return struct{}{}, s.ring.Set(item) }); err != nil {
 		return fmt.Errorf("oskeyring: set %q: %w", name, s.mapSetErr(name, err))
 	}
 	return nil
+}
+
+// setFile works around the library's file backend, which rewrites an item
+// in place (os.WriteFile), so a failed write (a full disk) truncates the
+// old one: it writes the item under a temporary reserved key, then renames
+// that file over the item's. The library names a file after its key
+// escaped with percent.Encode(key, "/").
+func (s *Store) setFile(ctx context.Context, name string, item keyring.Item) error {
+	suffix := make([]byte, 6)
+	_, _ = rand.Read(suffix)
+	tmp := item
+	tmp.Key = s.key(backend.ReservedPrefix + "tmp_" + hex.EncodeToString(suffix))
+	tmpPath := filepath.Join(s.fileDir, percent.Encode(tmp.Key, "/"))
+	if _, err := call(ctx, s.timeout, s.sem, func() (struct{}, error) { return struct{}{}, s.ring.Set(tmp) }); err != nil {
+		_ = os.Remove(tmpPath)
+		return fmt.Errorf("oskeyring: set %q: %w", name, s.mapSetErr(name, err))
+	}
+	if err := os.Rename(tmpPath, filepath.Join(s.fileDir, percent.Encode(item.Key, "/"))); err != nil {
+		_ = os.Remove(tmpPath)
+		return fmt.Errorf("oskeyring: set %q: %w: %s", name, backend.ErrUnavailable, errno(err))
+	}
+	return nil
+}
+
+// errno is the system error under err, without the paths around it.
+func errno(err error) string {
+	var e syscall.Errno
+	if errors.As(err, &e) {
+		return e.Error()
+	}
+	return "rename failed"
 }
 
 // Delete removes the record stored under name.
