@@ -21,8 +21,10 @@ import (
 	"github.com/mcp-secrets/mcp-secrets/internal/backend/vault"
 )
 
-// backendNames are the valid --backend values.
-var backendNames = []string{"auto", "keyring", "file", "memory", "env", "1password", "vault"}
+// backendNames returns the valid --backend values.
+func backendNames() []string {
+	return []string{"auto", "keyring", "file", "memory", "env", "1password", "vault"}
+}
 
 func keyringNames() []string { return oskeyring.Names() }
 
@@ -65,7 +67,7 @@ func openStore(ctx context.Context, cfg config, ns string, getenv func(string) s
 		log.Info("no usable OS keyring; using the encrypted file store", "reason", err)
 		return openFile(cfg, ns, getenv, "auto: no usable OS keyring")
 	}
-	return opened{}, fmt.Errorf("unknown --backend %q; valid: %s", cfg.backend, strings.Join(backendNames, ", "))
+	return opened{}, fmt.Errorf("unknown --backend %q; valid: %s", cfg.backend, strings.Join(backendNames(), ", "))
 }
 
 // autoKeyring is the question auto asks: which OS keyring, if any, passes

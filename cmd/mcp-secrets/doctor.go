@@ -41,15 +41,15 @@ func (*doctorCmd) run(ctx context.Context, c *cli) error {
 	if len(c.args) > 0 {
 		return usageErrorf("takes no arguments, got %q", c.args[0])
 	}
-	if !slices.Contains(backendNames, c.cfg.backend) {
-		return fmt.Errorf("unknown --backend %q; valid: %s", c.cfg.backend, strings.Join(backendNames, ", "))
+	if !slices.Contains(backendNames(), c.cfg.backend) {
+		return fmt.Errorf("unknown --backend %q; valid: %s", c.cfg.backend, strings.Join(backendNames(), ", "))
 	}
 	d := &doctor{cli: c, ns: c.namespace(), w: c.stdout}
 	d.printf("mcp-secrets %s on %s/%s\n", version(), runtime.GOOS, runtime.GOARCH)
 	d.printf("Namespace: %s (--server-name %s)\n\n", d.ns, c.cfg.serverName)
 
 	d.auto(ctx)
-	for _, name := range backendNames {
+	for _, name := range backendNames() {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}

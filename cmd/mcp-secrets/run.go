@@ -113,7 +113,7 @@ func newFlags(name string, groups flagGroups, cfg *config, stderr io.Writer) *fl
 	fs.Usage = func() {}
 	f := &flags{FlagSet: fs, cfg: cfg}
 	if groups&storeFlags != 0 {
-		fs.StringVar(&cfg.backend, "backend", "auto", "storage: "+strings.Join(backendNames, "|")+
+		fs.StringVar(&cfg.backend, "backend", "auto", "storage: "+strings.Join(backendNames(), "|")+
 			"\n(auto: the OS keyring when one is usable, else the encrypted file store)")
 		fs.StringVar(&cfg.serverName, "server-name", "mcp-secrets", "namespace; credentials live under com.mcp.NAME")
 		fs.StringVar(&cfg.keyringBackend, "keyring-backend", "", "force one OS keyring: "+strings.Join(keyringNames(), ", ")+" (default: the platform's order)")
@@ -298,10 +298,14 @@ func terminalCommand(cfg config) string {
 	for _, f := range []struct{ flag, val string }{
 		{"--file-dir", cfg.fileDir}, {"--keyring-backend", cfg.keyringBackend}, {"--env-prefix", cfg.envPrefix},
 		{"--env-file", cfg.envFile}, {"--op-vault", cfg.opVault}, {"--op-account", cfg.opAccount},
+		{"--vault-path-prefix", cfg.vaultPrefix},
 	} {
 		if f.val != "" {
 			parts = append(parts, f.flag, shellQuote(f.val))
 		}
+	}
+	if cfg.vaultMount != "secret" {
+		parts = append(parts, "--vault-mount", shellQuote(cfg.vaultMount))
 	}
 	if cfg.envAutoSave {
 		parts = append(parts, "--env-auto-save")
