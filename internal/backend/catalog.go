@@ -2,6 +2,8 @@ package backend
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -68,7 +70,10 @@ type CatalogOptions struct {
 // write holds a lock across the read-modify-write of the index and
 // reconciles the index with the store's own list of names, so the index
 // heals after a crash between writing a value and writing the index, and
-// stays right when several processes share the namespace.
+// stays right when several processes share the namespace. Before it
+// replaces a credential it leaves a marker naming it (see pendingName), so
+// that a crash between the two writes, which leaves the index describing
+// the old record, is healed the same way.
 type Catalog struct {
 	store   Store
 	mu      sync.Mutex
@@ -222,7 +227,20 @@ func (c *Catalog) Put(ctx context.Context, name string, v Value, desc string, ov
 	default:
 		return Meta{}, false, err
 	}
+	// A new name needs no marker: a crash before the index is written
+	// leaves a credential the index lacks, which sync finds by its name.
+	marker := ""
+	if replaced && c.indexed() {
+		marker = pendingName(name)
+		if err := c.setText(ctx, marker, name); err != nil {
+			return Meta{}, false, fmt.Errorf("replace %q: cannot record the pending write: %w", name, err)
+		}
+	}
 	if err := c.store.Set(ctx, name, rec); err != nil {
+		if marker != "" {
+			// The old record is still in place and the index describes it.
+			_ = c.store.Delete(ctx, marker)
+		}
 		return Meta{}, false, err
 	}
 	meta = MetaOf(name, rec)
@@ -292,7 +310,7 @@ func (c *Catalog) Clear(ctx context.Context) (int, error) {
 	}
 	if c.indexed() {
 		for _, name := range names {
-			if isIndexName(name) {
+			if isIndexName(name) || strings.HasPrefix(name, pendingPrefix) {
 				if err := c.store.Delete(ctx, name); err != nil && !errors.Is(err, ErrNotFound) {
 					return n, err
 				}
@@ -322,23 +340,32 @@ func (c *Catalog) Reconcile(ctx context.Context) (added, dropped int, err error)
 	if items == nil {
 		items = make(map[string]Meta)
 	}
-	added, dropped, err = c.sync(ctx, items)
+	added, dropped, markers, err := c.sync(ctx, items)
 	if err != nil {
 		return 0, 0, err
 	}
-	if added+dropped > 0 {
+	if added+dropped > 0 || len(markers) > 0 {
 		if err := c.writeIndex(ctx, items); err != nil {
 			return 0, 0, err
 		}
 	}
+	c.dropMarkers(ctx, markers)
 	return added, dropped, nil
 }
 
-// sync adds and drops entries of items to match the store's names.
-func (c *Catalog) sync(ctx context.Context, items map[string]Meta) (added, dropped int, err error) {
+// sync adds and drops entries of items to match the store's names, and
+// describes afresh each credential that a pending marker names. It returns
+// the markers it handled, to be deleted once items is written.
+func (c *Catalog) sync(ctx context.Context, items map[string]Meta) (added, dropped int, markers []string, err error) {
 	names, err := c.store.List(ctx)
 	if err != nil {
-		return 0, 0, err
+		return 0, 0, nil, err
+	}
+	for _, n := range names {
+		if strings.HasPrefix(n, pendingPrefix) {
+			c.refresh(ctx, n, items)
+			markers = append(markers, n)
+		}
 	}
 	present := make(map[string]bool, len(names))
 	for _, n := range names {
@@ -363,7 +390,63 @@ func (c *Catalog) sync(ctx context.Context, items map[string]Meta) (added, dropp
 			dropped++
 		}
 	}
-	return added, dropped, nil
+	return added, dropped, markers, nil
+}
+
+// pendingPrefix starts the names of the markers that Put leaves while it
+// replaces a credential.
+const pendingPrefix = ReservedPrefix + "pending_"
+
+// pendingName is the marker Put writes, holding name, before it replaces
+// the credential name and deletes once the index describes the new record.
+// A crash in between leaves the marker, and the next sync describes that
+// credential afresh from its record instead of keeping the old entry. The
+// name is hashed to fit the name length limit; each credential has its
+// own, so processes sharing the namespace never overwrite each other's.
+func pendingName(name string) string {
+	sum := sha256.Sum256([]byte(name))
+	return pendingPrefix + hex.EncodeToString(sum[:16])
+}
+
+// refresh replaces the index entry of the credential that marker names
+// with one read from its record, or drops it if the record is gone.
+func (c *Catalog) refresh(ctx context.Context, marker string, items map[string]Meta) {
+	m, err := c.store.Get(ctx, marker)
+	if err != nil {
+		return
+	}
+	name := m.Value.Text()
+	if CheckName(name) != nil || pendingName(name) != marker {
+		return
+	}
+	switch rec, err := c.store.Get(ctx, name); {
+	case err == nil:
+		items[name] = MetaOf(name, rec)
+	case errors.Is(err, ErrNotFound):
+		delete(items, name)
+	default:
+		c.log.Warn("credential unreadable while reconciling the index", "name", name, "err", err)
+	}
+}
+
+// dropMarkers deletes pending markers whose credentials the index now
+// describes.
+func (c *Catalog) dropMarkers(ctx context.Context, markers []string) {
+	for _, m := range markers {
+		if err := c.store.Delete(ctx, m); err != nil && !errors.Is(err, ErrNotFound) {
+			c.log.Warn("could not delete a pending-write marker; the next write retries", "err", err)
+		}
+	}
+}
+
+// setText stores text under a reserved name.
+func (c *Catalog) setText(ctx context.Context, name, text string) error {
+	v, err := NewString(text)
+	if err != nil {
+		return err
+	}
+	now := c.now().UTC().Truncate(time.Second)
+	return c.store.Set(ctx, name, Record{Value: v, Created: now, Updated: now})
 }
 
 // updateIndex applies change to the index and reconciles it with the store.
@@ -381,14 +464,17 @@ func (c *Catalog) updateIndex(ctx context.Context, change func(map[string]Meta))
 		items = make(map[string]Meta)
 	}
 	change(items)
-	if added, dropped, err := c.sync(ctx, items); err != nil {
+	added, dropped, markers, err := c.sync(ctx, items)
+	if err != nil {
 		c.log.Warn("could not reconcile the index", "err", err)
 	} else if added+dropped > 0 {
 		c.log.Info("index reconciled", "added", added, "dropped", dropped)
 	}
 	if err := c.writeIndex(ctx, items); err != nil {
 		c.log.Warn("could not write the index; it will be rebuilt", "err", err)
+		return
 	}
+	c.dropMarkers(ctx, markers)
 }
 
 // scan builds the listing from the store itself, one Get per credential.
@@ -448,18 +534,11 @@ func (c *Catalog) readIndex(ctx context.Context) (map[string]Meta, error) {
 
 func (c *Catalog) writeIndex(ctx context.Context, items map[string]Meta) error {
 	data := encodeIndex(items)
-	now := c.now().UTC().Truncate(time.Second)
 	limit := 0
 	if l, ok := c.store.(Limited); ok {
 		limit = l.MaxValueSize()
 	}
-	set := func(name, text string) error {
-		v, err := NewString(text)
-		if err != nil {
-			return err
-		}
-		return c.store.Set(ctx, name, Record{Value: v, Created: now, Updated: now})
-	}
+	set := func(name, text string) error { return c.setText(ctx, name, text) }
 	if limit <= 0 || len(data) <= limit {
 		if err := set(IndexName, data); err != nil {
 			return err

@@ -31,7 +31,9 @@
 //
 // Anything else in the directory (temporary files, a person's notes, a file
 // whose name is not the canonical encoding of a valid name) is ignored by
-// List and never touched.
+// List and never touched, with one exception: a temporary file of this
+// store's own naming (".tmp-" and digits) that is over an hour old was left
+// by a process that died mid-write, and Open removes it.
 //
 // # Keys
 //

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"sort"
 	"sync/atomic"
+	"time"
 
 	"github.com/mcp-secrets/mcp-secrets/internal/backend"
 )
@@ -76,6 +77,7 @@ func Open(opts Options) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
+	removeStaleTemps(dir, time.Now())
 	return &Store{dir: dir, keySource: source, aead: aead}, nil
 }
 

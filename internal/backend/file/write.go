@@ -7,7 +7,9 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"syscall"
+	"time"
 
 	"github.com/mcp-secrets/mcp-secrets/internal/backend"
 )
@@ -15,6 +17,32 @@ import (
 // tempPattern names temporary files; they never end in recordExt, so List
 // ignores them.
 const tempPattern = ".tmp-*"
+
+// staleTempAge is how old a temporary file must be before Open removes it.
+// A write renames or removes its temporary file within moments; one this
+// old was left by a process that died in the middle of a write. It holds
+// an encrypted record, so nothing leaks while it waits.
+const staleTempAge = time.Hour
+
+// removeStaleTemps deletes the temporary files that interrupted writes
+// left in dir: regular files named as writeTemp names them (".tmp-" and
+// digits) and older than staleTempAge. It does its best and reports
+// nothing; List ignores the files anyway.
+func removeStaleTemps(dir string, now time.Time) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		rest, ok := strings.CutPrefix(e.Name(), ".tmp-")
+		if !ok || rest == "" || strings.Trim(rest, "0123456789") != "" || !e.Type().IsRegular() {
+			continue
+		}
+		if fi, err := e.Info(); err == nil && now.Sub(fi.ModTime()) >= staleTempAge {
+			_ = os.Remove(filepath.Join(dir, e.Name()))
+		}
+	}
+}
 
 // faultFunc, when not nil, is called before each step of a write ("create",
 // "write", "sync", "close", "rename"); an error it returns fails that step
