@@ -375,6 +375,8 @@ func TestProtocolBrokenFramesEndCleanly(t *testing.T) {
 			noPanic(t, stderr)
 			code := r.state.ExitCode()
 			switch {
+			case (survived || c.eof) && code == 0:
+				// It answered, or dropped the line and then saw EOF: a clean end.
 			case survived && code != 0:
 				t.Errorf("exit code %d after a clean EOF", code)
 			case !survived && code != 1:
@@ -527,13 +529,10 @@ func TestProtocolStdinClosed(t *testing.T) {
 
 // TestProtocolMalformedFrameNotLogged: a line that is JSON but not a
 // JSON-RPC message (a bare string, or a batch of strings) must not have its
-// content written to stderr. Today the SDK's decoding error quotes the
-// whole line, and both the SDK's session log and run's "mcp-secrets
-// stopped" line print it.
+// content written to stderr. The SDK's decoding error quotes the whole
+// line; the server drops such lines before the SDK sees them (frames.go)
+// and withholds the SDK's error texts from the log.
 func TestProtocolMalformedFrameNotLogged(t *testing.T) {
-	if os.Getenv("MCP_SECRETS_KNOWN_BUGS") == "" {
-		t.Skip("known bug, reported with issue 5 (a non-message frame is quoted into stderr); set MCP_SECRETS_KNOWN_BUGS=1 to run")
-	}
 	for _, line := range []string{`"` + canary + `"`, `["` + canary + `"]`} {
 		h := newHome(t)
 		r := startRaw(t, h, "--backend", "memory")

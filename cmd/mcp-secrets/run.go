@@ -263,14 +263,7 @@ func serve(ctx context.Context, cfg config, stdin io.Reader, stdout io.Writer, g
 	if cfg.httpAddr != "" {
 		return serveHTTP(ctx, cfg.httpAddr, srv, log)
 	}
-	return srv.Run(ctx, &mcp.IOTransport{Reader: readCloser(stdin), Writer: writeCloser(stdout)})
-}
-
-func readCloser(r io.Reader) io.ReadCloser {
-	if rc, ok := r.(io.ReadCloser); ok {
-		return rc
-	}
-	return io.NopCloser(r)
+	return srv.Run(ctx, &mcp.IOTransport{Reader: filterFrames(stdin, log), Writer: writeCloser(stdout)})
 }
 
 type nopWriteCloser struct{ io.Writer }

@@ -116,6 +116,9 @@ func (s *server) clear(ctx context.Context, req *mcp.CallToolRequest, in clearIn
 	}
 	if err != nil {
 		s.log.Warn("delete stopped by an error", "deleted", len(deleted), "err", err)
+		if len(deleted) == 0 {
+			return nil, fmt.Errorf("nothing was deleted: %w", err)
+		}
 		return nil, fmt.Errorf("deleted %d of %d (%s) before an error: %w", len(deleted), len(targets), strings.Join(deleted, ", "), err)
 	}
 	s.log.Info("deleted credentials", "count", len(deleted))

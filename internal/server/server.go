@@ -104,7 +104,7 @@ func New(cat Catalog, opts Options) *mcp.Server {
 	}
 	s := &server{cat: cat, opts: opts, log: opts.Logger, gate: opts.Gate, entry: opts.Entry, watchers: newWatchers()}
 	ms := mcp.NewServer(&mcp.Implementation{Name: opts.Name, Title: "Credential manager", Version: opts.Version},
-		&mcp.ServerOptions{Logger: opts.Logger, Instructions: s.instructions()})
+		&mcp.ServerOptions{Logger: slog.New(withholdErrors{opts.Logger.Handler()}), Instructions: s.instructions()})
 	ms.AddReceivingMiddleware(pinLegacyVersion)
 	addTool(s, ms, listTool(), s.list)
 	addTool(s, ms, retrieveTool(), s.retrieve)
