@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 	"unicode"
 
@@ -58,7 +57,7 @@ type Store struct {
 	tag     string
 	timeout time.Duration
 	env     []string
-	locks   nameLocks
+	locks   backend.NameLocks
 }
 
 // New checks that op is installed, recent enough and signed in, and that
@@ -240,7 +239,7 @@ func (s *Store) Set(ctx context.Context, name string, rec backend.Record) error 
 	if err != nil {
 		return fmt.Errorf("onepassword: set %q: %w", name, err)
 	}
-	defer s.locks.lock(name)()
+	defer s.locks.Lock(name)()
 	found, err := s.find(ctx, name)
 	if err != nil {
 		return fmt.Errorf("onepassword: set %q: %w", name, err)
@@ -299,7 +298,7 @@ func (s *Store) Delete(ctx context.Context, name string) error {
 	if err := backend.CheckStoreName(name); err != nil {
 		return fmt.Errorf("onepassword: delete: %w", err)
 	}
-	defer s.locks.lock(name)()
+	defer s.locks.Lock(name)()
 	found, err := s.find(ctx, name)
 	if err != nil {
 		return fmt.Errorf("onepassword: delete %q: %w", name, err)
@@ -337,40 +336,3 @@ func (s *Store) List(ctx context.Context) ([]string, error) {
 
 // Close does nothing: op keeps no connection open for the store.
 func (s *Store) Close() error { return nil }
-
-// nameLocks serializes the writes of one name within this process, so that
-// two Sets of a new name cannot both create an item.
-type nameLocks struct {
-	mu sync.Mutex
-	m  map[string]*nameLock
-}
-
-type nameLock struct {
-	mu   sync.Mutex
-	refs int
-}
-
-// lock locks name and returns its unlock.
-func (l *nameLocks) lock(name string) func() {
-	l.mu.Lock()
-	if l.m == nil {
-		l.m = make(map[string]*nameLock)
-	}
-	nl := l.m[name]
-	if nl == nil {
-		nl = &nameLock{}
-		l.m[name] = nl
-	}
-	nl.refs++
-	l.mu.Unlock()
-	nl.mu.Lock()
-	return func() {
-		nl.mu.Unlock()
-		l.mu.Lock()
-		nl.refs--
-		if nl.refs == 0 {
-			delete(l.m, name)
-		}
-		l.mu.Unlock()
-	}
-}

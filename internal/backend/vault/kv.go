@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/mcp-secrets/mcp-secrets/internal/backend"
@@ -169,7 +168,7 @@ func (s *Store) Set(ctx context.Context, name string, rec backend.Record) error 
 	if err != nil {
 		return fmt.Errorf("vault: %s: %w", what, err)
 	}
-	defer s.locks.lock(name)()
+	defer s.locks.Lock(name)()
 	for attempt := 1; ; attempt++ {
 		meta, exists, err := s.readMeta(ctx, what, name)
 		if err != nil {
@@ -217,7 +216,7 @@ func (s *Store) Delete(ctx context.Context, name string) error {
 		return fmt.Errorf("vault: delete: %w", err)
 	}
 	what := fmt.Sprintf("delete %q", name)
-	defer s.locks.lock(name)()
+	defer s.locks.Lock(name)()
 	_, exists, err := s.readMeta(ctx, what, name)
 	if err != nil {
 		return err
@@ -258,41 +257,4 @@ func (s *Store) List(ctx context.Context) ([]string, error) {
 	}
 	slices.Sort(names)
 	return slices.Compact(names), nil
-}
-
-// nameLocks serializes the writes of one name within a Store, so that its
-// own writers never lose a check-and-set race to each other.
-type nameLocks struct {
-	mu sync.Mutex
-	m  map[string]*nameLock
-}
-
-type nameLock struct {
-	mu   sync.Mutex
-	refs int
-}
-
-// lock locks name and returns its unlock.
-func (l *nameLocks) lock(name string) func() {
-	l.mu.Lock()
-	if l.m == nil {
-		l.m = make(map[string]*nameLock)
-	}
-	nl := l.m[name]
-	if nl == nil {
-		nl = &nameLock{}
-		l.m[name] = nl
-	}
-	nl.refs++
-	l.mu.Unlock()
-	nl.mu.Lock()
-	return func() {
-		nl.mu.Unlock()
-		l.mu.Lock()
-		nl.refs--
-		if nl.refs == 0 {
-			delete(l.m, name)
-		}
-		l.mu.Unlock()
-	}
 }

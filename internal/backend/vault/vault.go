@@ -77,7 +77,7 @@ type Store struct {
 	namespace string
 	addr      string // for messages: scheme://host
 	timeout   time.Duration
-	locks     nameLocks
+	locks     backend.NameLocks
 
 	// AppRole only: a goroutine renews the token and logs in again when it
 	// can no longer be renewed; Close stops it.
