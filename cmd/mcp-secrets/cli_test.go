@@ -571,7 +571,7 @@ func TestCLIDoctorFileStore(t *testing.T) {
 		"MCP_SECRETS_FILE_PASSPHRASE is not set", keyFile + " (does not exist yet",
 		"--backend auto (the default) picks the encrypted file store.",
 		"secret-service  not usable: no D-Bus session bus",
-		"needs --env-prefix", "needs --op-vault", "op not found on PATH",
+		"needs --env-prefix", "needs --op-vault", "needs VAULT_ADDR", "op not found on PATH",
 	} {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("doctor does not say %q:\n%s", want, r.stdout)

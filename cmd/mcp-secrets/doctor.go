@@ -63,6 +63,8 @@ func (*doctorCmd) run(ctx context.Context, c *cli) error {
 			d.env(ctx)
 		case "1password":
 			d.onePassword(ctx)
+		case "vault":
+			d.vault(ctx)
 		case "memory":
 			d.printf("Memory (--backend memory): always usable; nothing survives the process.\n\n")
 		default:
@@ -278,5 +280,22 @@ func (d *doctor) onePassword(ctx context.Context) {
 	}
 	cat := backend.NewCatalog(o.store, backend.CatalogOptions{Logger: d.log})
 	defer cat.Close()
+	d.printf("  usable: %s\n\n", o.detail)
+}
+
+func (d *doctor) vault(ctx context.Context) {
+	d.printf("Vault or OpenBao (--backend vault):\n")
+	if d.getenv("VAULT_ADDR") == "" && d.getenv("VAULT_AGENT_ADDR") == "" {
+		d.printf("  needs VAULT_ADDR (and VAULT_TOKEN, or VAULT_ROLE_ID and VAULT_SECRET_ID)\n\n")
+		return
+	}
+	vctx, cancel := context.WithTimeout(ctx, doctorOpTimeout)
+	defer cancel()
+	o, err := openVault(vctx, d.cfg, d.ns, d.getenv)
+	if err != nil {
+		d.printf("  not usable: %v\n\n", err)
+		return
+	}
+	_ = o.store.Close()
 	d.printf("  usable: %s\n\n", o.detail)
 }
