@@ -99,12 +99,7 @@ func openKeyring(ctx context.Context, cfg config, ns string, getenv func(string)
 	if err != nil {
 		return opened{}, fmt.Errorf("OS keyring: %w", err)
 	}
-	lock, err := lockFile(getenv, ns)
-	if err != nil {
-		_ = s.Close()
-		return opened{}, err
-	}
-	return opened{store: s, name: "keyring/" + s.Backend(), detail: "service " + ns, lockPath: lock}, nil
+	return withLock(opened{store: s, name: "keyring/" + s.Backend(), detail: "service " + ns}, getenv, ns)
 }
 
 // filePaths are where the encrypted file store of namespace ns keeps its
@@ -165,12 +160,7 @@ func openOnePassword(ctx context.Context, cfg config, ns string, getenv func(str
 	if err != nil {
 		return opened{}, err
 	}
-	lock, err := lockFile(getenv, ns)
-	if err != nil {
-		_ = s.Close()
-		return opened{}, err
-	}
-	return opened{store: s, name: "1password", detail: "vault " + cfg.opVault + ", items tagged mcp:" + ns, lockPath: lock}, nil
+	return withLock(opened{store: s, name: "1password", detail: "vault " + cfg.opVault + ", items tagged mcp:" + ns}, getenv, ns)
 }
 
 func openVault(ctx context.Context, cfg config, ns string, getenv func(string) string) (opened, error) {
@@ -182,12 +172,7 @@ func openVault(ctx context.Context, cfg config, ns string, getenv func(string) s
 	if err != nil {
 		return opened{}, err
 	}
-	lock, err := lockFile(getenv, ns)
-	if err != nil {
-		_ = s.Close()
-		return opened{}, err
-	}
-	return opened{store: s, name: "vault", detail: "KV v2 " + cfg.vaultMount + "/" + prefix, lockPath: lock}, nil
+	return withLock(opened{store: s, name: "vault", detail: "KV v2 " + cfg.vaultMount + "/" + prefix}, getenv, ns)
 }
 
 // dataDir is --file-dir, or the user data dir: $XDG_DATA_HOME/mcp-secrets
@@ -225,6 +210,19 @@ func userConfigDir(getenv func(string) string) (string, error) {
 		return "", errors.New("cannot find a config directory for the file store's key: set HOME or XDG_CONFIG_HOME, or MCP_SECRETS_FILE_PASSPHRASE")
 	}
 	return d, nil
+}
+
+// withLock gives o the namespace lock of a store that lives outside this
+// process's files (a keyring, 1Password, Vault), closing the store if the
+// lock file cannot be made.
+func withLock(o opened, getenv func(string) string, ns string) (opened, error) {
+	lock, err := lockFile(getenv, ns)
+	if err != nil {
+		_ = o.store.Close()
+		return opened{}, err
+	}
+	o.lockPath = lock
+	return o, nil
 }
 
 // lockFile is where processes sharing a keyring namespace serialize their

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/mcp-secrets/mcp-secrets/internal/backend"
+	"github.com/mcp-secrets/mcp-secrets/internal/backend/backendtest"
 	"github.com/mcp-secrets/mcp-secrets/internal/backend/memory"
 )
 
@@ -43,7 +44,7 @@ func (s *crashAfter) Delete(ctx context.Context, name string) error {
 // record and an index that describes it. No marker outlives the healing.
 func TestCatalogHealsStaleEntryAfterCrash(t *testing.T) {
 	ctx := context.Background()
-	old := str(t, "short")
+	old := backendtest.MustString(t, "short")
 	object, err := backend.NewJSON([]byte(`{"user":"ada","password":"` + canary + `"}`))
 	if err != nil {
 		t.Fatal(err)
@@ -113,11 +114,11 @@ func TestCatalogClearRemovesMarkers(t *testing.T) {
 	ctx := context.Background()
 	mem := memory.New(0)
 	c := backend.NewCatalog(mem, backend.CatalogOptions{})
-	if _, _, err := c.Put(ctx, "cred", str(t, "a"), "", false); err != nil {
+	if _, _, err := c.Put(ctx, "cred", backendtest.MustString(t, "a"), "", false); err != nil {
 		t.Fatal(err)
 	}
 	crashing := &crashAfter{Store: mem, crashed: func(n string) bool { return n == "cred" }}
-	_, _, _ = backend.NewCatalog(crashing, backend.CatalogOptions{}).Put(ctx, "cred", str(t, "b"), "", true)
+	_, _, _ = backend.NewCatalog(crashing, backend.CatalogOptions{}).Put(ctx, "cred", backendtest.MustString(t, "b"), "", true)
 	if n, err := c.Clear(ctx); err != nil || n != 1 {
 		t.Fatalf("Clear = %d, %v; want 1 deleted", n, err)
 	}

@@ -12,19 +12,11 @@ import (
 	"time"
 
 	"github.com/mcp-secrets/mcp-secrets/internal/backend"
+	"github.com/mcp-secrets/mcp-secrets/internal/backend/backendtest"
 	"github.com/mcp-secrets/mcp-secrets/internal/backend/memory"
 )
 
 const canary = "CANARY-catalog-5b1e"
-
-func str(t *testing.T, s string) backend.Value {
-	t.Helper()
-	v, err := backend.NewString(s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return v
-}
 
 func names(metas []backend.Meta) []string {
 	var out []string
@@ -45,7 +37,7 @@ func TestCatalogPutGetList(t *testing.T) {
 	if _, _, err := c.Put(ctx, "db", obj, "database", false); err != nil {
 		t.Fatalf("Put(db): %v", err)
 	}
-	if _, _, err := c.Put(ctx, "api", str(t, canary), "", false); err != nil {
+	if _, _, err := c.Put(ctx, "api", backendtest.MustString(t, canary), "", false); err != nil {
 		t.Fatalf("Put(api): %v", err)
 	}
 	list, err := c.List(ctx)
@@ -77,10 +69,10 @@ func TestCatalogOverwriteRules(t *testing.T) {
 	ctx := context.Background()
 	clock := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	c := backend.NewCatalog(memory.New(0), backend.CatalogOptions{Now: func() time.Time { return clock }})
-	if _, _, err := c.Put(ctx, "k", str(t, "one"), "first", false); err != nil {
+	if _, _, err := c.Put(ctx, "k", backendtest.MustString(t, "one"), "first", false); err != nil {
 		t.Fatal(err)
 	}
-	_, _, err := c.Put(ctx, "k", str(t, canary), "", false)
+	_, _, err := c.Put(ctx, "k", backendtest.MustString(t, canary), "", false)
 	if !errors.Is(err, backend.ErrExists) {
 		t.Fatalf("Put without overwrite on an existing name: err = %v, want ErrExists", err)
 	}
@@ -91,7 +83,7 @@ func TestCatalogOverwriteRules(t *testing.T) {
 		t.Error("a refused Put changed the stored value")
 	}
 	clock = clock.Add(time.Hour)
-	m, _, err := c.Put(ctx, "k", str(t, "two"), "", true)
+	m, _, err := c.Put(ctx, "k", backendtest.MustString(t, "two"), "", true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -108,15 +100,15 @@ func TestCatalogRefusesBadInput(t *testing.T) {
 		val  backend.Value
 		want error
 	}{
-		{"", str(t, "v"), backend.ErrInvalidName},
-		{"__secret_index__", str(t, "v"), backend.ErrInvalidName},
-		{"__mine", str(t, "v"), backend.ErrInvalidName},
-		{"a/b", str(t, "v"), backend.ErrInvalidName},
-		{"../etc", str(t, "v"), backend.ErrInvalidName},
-		{strings.Repeat("x", 129), str(t, "v"), backend.ErrInvalidName},
-		{"ok", str(t, ""), backend.ErrInvalidValue},
+		{"", backendtest.MustString(t, "v"), backend.ErrInvalidName},
+		{"__secret_index__", backendtest.MustString(t, "v"), backend.ErrInvalidName},
+		{"__mine", backendtest.MustString(t, "v"), backend.ErrInvalidName},
+		{"a/b", backendtest.MustString(t, "v"), backend.ErrInvalidName},
+		{"../etc", backendtest.MustString(t, "v"), backend.ErrInvalidName},
+		{strings.Repeat("x", 129), backendtest.MustString(t, "v"), backend.ErrInvalidName},
+		{"ok", backendtest.MustString(t, ""), backend.ErrInvalidValue},
 		{"ok", backend.Value{}, backend.ErrInvalidValue},
-		{"ok", str(t, canary+canary), backend.ErrTooLarge},
+		{"ok", backendtest.MustString(t, canary+canary), backend.ErrTooLarge},
 	}
 	for _, tc := range cases {
 		_, _, err := c.Put(ctx, tc.name, tc.val, "", false)
@@ -137,7 +129,7 @@ func TestCatalogDeleteAndClear(t *testing.T) {
 	store := memory.New(0)
 	c := backend.NewCatalog(store, backend.CatalogOptions{})
 	for _, n := range []string{"a", "b", "c"} {
-		if _, _, err := c.Put(ctx, n, str(t, "v-"+n), "", false); err != nil {
+		if _, _, err := c.Put(ctx, n, backendtest.MustString(t, "v-"+n), "", false); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -169,10 +161,10 @@ func TestCatalogClearKeepsForeignNamespaces(t *testing.T) {
 	ours, theirs := memory.New(0), memory.New(0)
 	a := backend.NewCatalog(ours, backend.CatalogOptions{})
 	b := backend.NewCatalog(theirs, backend.CatalogOptions{})
-	if _, _, err := a.Put(ctx, "x", str(t, "1"), "", false); err != nil {
+	if _, _, err := a.Put(ctx, "x", backendtest.MustString(t, "1"), "", false); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := b.Put(ctx, "y", str(t, "2"), "", false); err != nil {
+	if _, _, err := b.Put(ctx, "y", backendtest.MustString(t, "2"), "", false); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := a.Clear(ctx); err != nil {
@@ -189,11 +181,11 @@ func TestCatalogHealsAfterCrash(t *testing.T) {
 	ctx := context.Background()
 	store := memory.New(0)
 	c := backend.NewCatalog(store, backend.CatalogOptions{})
-	if _, _, err := c.Put(ctx, "before", str(t, "v"), "", false); err != nil {
+	if _, _, err := c.Put(ctx, "before", backendtest.MustString(t, "v"), "", false); err != nil {
 		t.Fatal(err)
 	}
 	// The crash: a value written straight to the store, and one deleted behind the index's back.
-	if err := store.Set(ctx, "orphan", backend.Record{Value: str(t, "o"), Description: "lost"}); err != nil {
+	if err := store.Set(ctx, "orphan", backend.Record{Value: backendtest.MustString(t, "o"), Description: "lost"}); err != nil {
 		t.Fatal(err)
 	}
 	if list, _ := c.List(ctx); slices.Contains(names(list), "orphan") {
@@ -210,10 +202,10 @@ func TestCatalogHealsAfterCrash(t *testing.T) {
 	if err := store.Delete(ctx, "before"); err != nil {
 		t.Fatal(err)
 	}
-	if err := store.Set(ctx, "orphan2", backend.Record{Value: str(t, "o")}); err != nil {
+	if err := store.Set(ctx, "orphan2", backend.Record{Value: backendtest.MustString(t, "o")}); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := c.Put(ctx, "after", str(t, "v"), "", false); err != nil {
+	if _, _, err := c.Put(ctx, "after", backendtest.MustString(t, "v"), "", false); err != nil {
 		t.Fatal(err)
 	}
 	if list, _ := c.List(ctx); !slices.Equal(names(list), []string{"after", "orphan", "orphan2"}) {
@@ -238,7 +230,7 @@ func TestCatalogSharedNamespace(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for j := range each {
-				if _, _, err := c.Put(ctx, fmt.Sprintf("p%d-%d", i, j), str(t, "v"), "", false); err != nil {
+				if _, _, err := c.Put(ctx, fmt.Sprintf("p%d-%d", i, j), backendtest.MustString(t, "v"), "", false); err != nil {
 					t.Error(err)
 					return
 				}
@@ -270,7 +262,7 @@ func TestCatalogChunkedIndex(t *testing.T) {
 	for i := range 60 {
 		n := fmt.Sprintf("credential-with-a-long-name-%03d", i)
 		want = append(want, n)
-		if _, _, err := c.Put(ctx, n, str(t, "v"), "déscription ünïcode "+strings.Repeat("é", 20), false); err != nil {
+		if _, _, err := c.Put(ctx, n, backendtest.MustString(t, "v"), "déscription ünïcode "+strings.Repeat("é", 20), false); err != nil {
 			t.Fatalf("Put %d: %v", i, err)
 		}
 	}
@@ -312,7 +304,7 @@ func TestCatalogUnindexedStore(t *testing.T) {
 	ctx := context.Background()
 	store := unindexed{memory.New(0)}
 	c := backend.NewCatalog(store, backend.CatalogOptions{})
-	if _, _, err := c.Put(ctx, "a", str(t, "v"), "d", false); err != nil {
+	if _, _, err := c.Put(ctx, "a", backendtest.MustString(t, "v"), "d", false); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := store.Get(ctx, backend.IndexName); !errors.Is(err, backend.ErrNotFound) {
@@ -337,7 +329,7 @@ func TestCatalogIndexKeepsOddMetadata(t *testing.T) {
 	if _, _, err := c.Put(ctx, "odd", obj, odd, false); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := c.Put(ctx, "plain", str(t, "v"), "", false); err != nil {
+	if _, _, err := c.Put(ctx, "plain", backendtest.MustString(t, "v"), "", false); err != nil {
 		t.Fatal(err)
 	}
 	// A second catalog reads the index alone.
@@ -357,11 +349,11 @@ func TestCatalogRebuildsMalformedIndex(t *testing.T) {
 	ctx := context.Background()
 	store := memory.New(0)
 	c := backend.NewCatalog(store, backend.CatalogOptions{})
-	if _, _, err := c.Put(ctx, "a", str(t, "v"), "", false); err != nil {
+	if _, _, err := c.Put(ctx, "a", backendtest.MustString(t, "v"), "", false); err != nil {
 		t.Fatal(err)
 	}
 	for _, junk := range []string{"garbage", "mcp-secrets index 1\nshort\tline\n", "mcp-secrets index 1 chunks=x\n", "mcp-secrets index 1 chunks=2\n"} {
-		if err := store.Set(ctx, backend.IndexName, backend.Record{Value: str(t, junk)}); err != nil {
+		if err := store.Set(ctx, backend.IndexName, backend.Record{Value: backendtest.MustString(t, junk)}); err != nil {
 			t.Fatal(err)
 		}
 		// List either fails clearly or falls back to the store; it never

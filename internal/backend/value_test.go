@@ -10,10 +10,11 @@ import (
 	"testing"
 
 	"github.com/mcp-secrets/mcp-secrets/internal/backend"
+	"github.com/mcp-secrets/mcp-secrets/internal/backend/backendtest"
 )
 
 func TestValueNeverPrints(t *testing.T) {
-	v := str(t, canary)
+	v := backendtest.MustString(t, canary)
 	obj, err := backend.NewJSON([]byte(`{"k":"` + canary + `"}`))
 	if err != nil {
 		t.Fatal(err)
@@ -109,7 +110,7 @@ func TestField(t *testing.T) {
 	if _, err := obj.Field("missing"); !errors.Is(err, backend.ErrNotFound) {
 		t.Errorf("Field(missing) err = %v", err)
 	}
-	if _, err := str(t, "x").Field("s"); !errors.Is(err, backend.ErrNotFound) {
+	if _, err := backendtest.MustString(t, "x").Field("s"); !errors.Is(err, backend.ErrNotFound) {
 		t.Errorf("Field of a string err = %v", err)
 	}
 }
@@ -120,7 +121,7 @@ func TestMarshalKeepsKind(t *testing.T) {
 		"mcp-secrets/1 ", "", "\n", "ünï\x00code",
 	}
 	for _, s := range tricky {
-		rec := backend.Record{Value: str(t, s), Description: "d"}
+		rec := backend.Record{Value: backendtest.MustString(t, s), Description: "d"}
 		if s == "" {
 			continue // empty values are refused by the Catalog, and Marshal needs a value
 		}

@@ -14,23 +14,33 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 )
 
-// BenchmarkList10000 profiles list_stored_credentials over 10,000 names
-// in process (go test -bench List10000 -cpuprofile ...).
-func BenchmarkList10000(b *testing.B) {
+// listServer serves n credentials, indexed, on an in-memory transport and
+// returns the client end.
+func listServer(b *testing.B, n int) (mcp.Transport, func()) {
 	ctx := context.Background()
 	store := memory.New(0)
 	v, _ := backend.NewString("v")
-	for i := range 10000 {
+	for i := range n {
 		_ = store.Set(ctx, fmt.Sprintf("cred-%05d", i), backend.Record{Value: v, Description: "seeded"})
 	}
 	cat := backend.NewCatalog(store, backend.CatalogOptions{})
 	if _, _, err := cat.Reconcile(ctx); err != nil {
 		b.Fatal(err)
 	}
-	srv := server.New(cat, server.Options{})
 	st, ct := mcp.NewInMemoryTransports()
-	ss, _ := srv.Connect(ctx, st, nil)
-	defer ss.Close()
+	ss, err := server.New(cat, server.Options{}).Connect(ctx, st, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return ct, func() { _ = ss.Close() }
+}
+
+// BenchmarkList10000 profiles list_stored_credentials over 10,000 names
+// in process (go test -bench List10000 -cpuprofile ...).
+func BenchmarkList10000(b *testing.B) {
+	ctx := context.Background()
+	ct, closeServer := listServer(b, 10000)
+	defer closeServer()
 	cs, err := mcp.NewClient(&mcp.Implementation{Name: "b"}, nil).Connect(ctx, ct, nil)
 	if err != nil {
 		b.Fatal(err)
@@ -47,19 +57,8 @@ func BenchmarkList10000(b *testing.B) {
 // of the pipe reads raw JSON-RPC messages without decoding results.
 func BenchmarkList10000Raw(b *testing.B) {
 	ctx := context.Background()
-	store := memory.New(0)
-	v, _ := backend.NewString("v")
-	for i := range 10000 {
-		_ = store.Set(ctx, fmt.Sprintf("cred-%05d", i), backend.Record{Value: v, Description: "seeded"})
-	}
-	cat := backend.NewCatalog(store, backend.CatalogOptions{})
-	if _, _, err := cat.Reconcile(ctx); err != nil {
-		b.Fatal(err)
-	}
-	srv := server.New(cat, server.Options{})
-	st, ct := mcp.NewInMemoryTransports()
-	ss, _ := srv.Connect(ctx, st, nil)
-	defer ss.Close()
+	ct, closeServer := listServer(b, 10000)
+	defer closeServer()
 	conn, err := ct.Connect(ctx)
 	if err != nil {
 		b.Fatal(err)

@@ -97,28 +97,7 @@ func noCanary(t *testing.T, err error) {
 	}
 }
 
-func mustString(t *testing.T, s string) backend.Value {
-	t.Helper()
-	v, err := backend.NewString(s)
-	if err != nil {
-		t.Fatalf("NewString: %v", err)
-	}
-	return v
-}
-
-func mustJSON(t *testing.T, s string) backend.Value {
-	t.Helper()
-	v, err := backend.NewJSON([]byte(s))
-	if err != nil {
-		t.Fatalf("NewJSON: %v", err)
-	}
-	return v
-}
-
-func record(v backend.Value) backend.Record {
-	now := time.Now().UTC().Truncate(time.Second)
-	return backend.Record{Value: v, Created: now, Updated: now}
-}
+func record(v backend.Value) backend.Record { return NewRecord(v, "") }
 
 // same compares two records without printing their values. With
 // NoMetadata it compares values only, and wants no metadata back.
@@ -153,18 +132,18 @@ func (r *runner) roundTrip(t *testing.T) {
 		val  backend.Value
 		desc string
 	}{
-		{"plain", mustString(t, "hunter2-"+Canary), "a plain string"},
-		{"unicode", mustString(t, "pässwörd-密码-🔑-"+Canary), "ünïcödé description ✓"},
-		{"lookslikejson", mustString(t, `{"not":"an object"}`), ""},
-		{"lookslikearray", mustString(t, `["still","a","string"]`), ""},
-		{"lookslikeheader", mustString(t, "mcp-secrets/1 {\"kind\":\"object\"}\n{}"), ""},
-		{"binaryish", mustString(t, "line1\nline2\r\n\ttab \x01\x7f end "), ""},
-		{"singlechar", mustString(t, "x"), ""},
-		{"object", mustJSON(t, `{"user":"ada","password":"`+Canary+`","port":5432,"tls":true}`), "db login"},
-		{"nested", mustJSON(t, `{"a":{"b":[1,2,{"c":"d"}]},"e":null}`), ""},
-		{"array", mustJSON(t, `["one","two","`+Canary+`"]`), ""},
-		{"emptyobject", mustJSON(t, `{}`), ""},
-		{"long", mustString(t, strings.Repeat("abcdefgh", 128)), ""},
+		{"plain", MustString(t, "hunter2-"+Canary), "a plain string"},
+		{"unicode", MustString(t, "pässwörd-密码-🔑-"+Canary), "ünïcödé description ✓"},
+		{"lookslikejson", MustString(t, `{"not":"an object"}`), ""},
+		{"lookslikearray", MustString(t, `["still","a","string"]`), ""},
+		{"lookslikeheader", MustString(t, "mcp-secrets/1 {\"kind\":\"object\"}\n{}"), ""},
+		{"binaryish", MustString(t, "line1\nline2\r\n\ttab \x01\x7f end "), ""},
+		{"singlechar", MustString(t, "x"), ""},
+		{"object", MustJSON(t, `{"user":"ada","password":"`+Canary+`","port":5432,"tls":true}`), "db login"},
+		{"nested", MustJSON(t, `{"a":{"b":[1,2,{"c":"d"}]},"e":null}`), ""},
+		{"array", MustJSON(t, `["one","two","`+Canary+`"]`), ""},
+		{"emptyobject", MustJSON(t, `{}`), ""},
+		{"long", MustString(t, strings.Repeat("abcdefgh", 128)), ""},
 	}
 	for _, c := range cases {
 		rec := record(c.val)
@@ -187,8 +166,8 @@ func (r *runner) roundTrip(t *testing.T) {
 func (r *runner) overwrite(t *testing.T) {
 	ctx := context.Background()
 	s := r.store(t)
-	first := record(mustString(t, "first-"+Canary))
-	second := record(mustJSON(t, `{"now":"an object"}`))
+	first := record(MustString(t, "first-"+Canary))
+	second := record(MustJSON(t, `{"now":"an object"}`))
 	second.Description = "second"
 	if err := s.Set(ctx, "cred", first); err != nil {
 		t.Fatalf("Set first: %v", err)
@@ -246,7 +225,7 @@ func (r *runner) refused(t *testing.T, s backend.Store, name string) {
 	t.Helper()
 	ctx := context.Background()
 	short := name[:min(len(name), 20)]
-	err := s.Set(ctx, name, record(mustString(t, Canary)))
+	err := s.Set(ctx, name, record(MustString(t, Canary)))
 	noCanary(t, err)
 	if !errors.Is(err, backend.ErrInvalidName) {
 		t.Errorf("Set(%q), refused by NameRule: error = %v, want ErrInvalidName", short, err)
@@ -263,7 +242,7 @@ func (r *runner) delete(t *testing.T) {
 	ctx := context.Background()
 	s := r.store(t)
 	for _, n := range []string{"keep", "drop"} {
-		if err := s.Set(ctx, n, record(mustString(t, n+"-"+Canary))); err != nil {
+		if err := s.Set(ctx, n, record(MustString(t, n+"-"+Canary))); err != nil {
 			t.Fatalf("Set(%q): %v", n, err)
 		}
 	}
@@ -304,7 +283,7 @@ func (r *runner) list(t *testing.T) {
 			r.refused(t, s, n)
 			continue
 		}
-		if err := s.Set(ctx, n, record(mustString(t, "v"))); err != nil {
+		if err := s.Set(ctx, n, record(MustString(t, "v"))); err != nil {
 			t.Fatalf("Set(%q): %v", n, err)
 		}
 		want = append(want, n)
@@ -335,7 +314,7 @@ func (r *runner) names(t *testing.T) {
 			}
 			continue
 		}
-		v := record(mustString(t, "value-of-"+n[:1]))
+		v := record(MustString(t, "value-of-"+n[:1]))
 		if err := s.Set(ctx, n, v); err != nil {
 			t.Errorf("Set(valid name of %d bytes): %v", len(n), err)
 			continue
@@ -357,10 +336,10 @@ func (r *runner) names(t *testing.T) {
 			}
 		}
 	default:
-		if err := s.Set(ctx, "Case", record(mustString(t, "upper"))); err != nil {
+		if err := s.Set(ctx, "Case", record(MustString(t, "upper"))); err != nil {
 			t.Fatalf("Set(Case): %v", err)
 		}
-		if err := s.Set(ctx, "case", record(mustString(t, "lower"))); err != nil {
+		if err := s.Set(ctx, "case", record(MustString(t, "lower"))); err != nil {
 			t.Fatalf("Set(case): %v", err)
 		}
 		if got, err := s.Get(ctx, "Case"); err != nil || got.Value.Text() != "upper" {
@@ -369,7 +348,7 @@ func (r *runner) names(t *testing.T) {
 	}
 	invalid := []string{"", "a/b", "/abs", "..", "a..b", strings.Repeat("n", backend.MaxNameLen+1), "tab\tname", "nul\x00", "back\\slash", "spa ce", "ünï"}
 	for _, n := range invalid {
-		err := s.Set(ctx, n, record(mustString(t, Canary)))
+		err := s.Set(ctx, n, record(MustString(t, Canary)))
 		if !errors.Is(err, backend.ErrInvalidName) {
 			t.Errorf("Set(%q) error = %v, want ErrInvalidName", n, err)
 		}
@@ -391,9 +370,9 @@ func (r *runner) readOnly(t *testing.T) {
 	}
 	ctx := context.Background()
 	recs := map[string]backend.Record{
-		"plain":  record(mustString(t, "hunter2-"+Canary)),
-		"object": record(mustJSON(t, `{"user":"ada","password":"`+Canary+`","port":5432}`)),
-		"array":  record(mustJSON(t, `["one","`+Canary+`"]`)),
+		"plain":  record(MustString(t, "hunter2-"+Canary)),
+		"object": record(MustJSON(t, `{"user":"ada","password":"`+Canary+`","port":5432}`)),
+		"array":  record(MustJSON(t, `["one","`+Canary+`"]`)),
 	}
 	s := r.opts.Seed(t, recs)
 	t.Cleanup(func() { _ = s.Close() })
@@ -413,7 +392,7 @@ func (r *runner) readOnly(t *testing.T) {
 			continue
 		}
 		r.same(t, n, got, want)
-		err = s.Set(ctx, n, record(mustString(t, "changed-"+Canary)))
+		err = s.Set(ctx, n, record(MustString(t, "changed-"+Canary)))
 		if !errors.Is(err, backend.ErrReadOnly) {
 			t.Errorf("Set(%q) error = %v, want ErrReadOnly", n, err)
 		}
@@ -425,7 +404,7 @@ func (r *runner) readOnly(t *testing.T) {
 			t.Errorf("Get(%q) after refused writes: the value changed (err %v)", n, err)
 		}
 	}
-	if err := s.Set(ctx, "fresh", record(mustString(t, Canary))); !errors.Is(err, backend.ErrReadOnly) {
+	if err := s.Set(ctx, "fresh", record(MustString(t, Canary))); !errors.Is(err, backend.ErrReadOnly) {
 		t.Errorf("Set(fresh) error = %v, want ErrReadOnly", err)
 	}
 	if _, err := s.Get(ctx, "fresh"); !errors.Is(err, backend.ErrNotFound) {
@@ -440,15 +419,15 @@ func (r *runner) tooLarge(t *testing.T) {
 	ctx := context.Background()
 	s := r.store(t)
 	max := r.opts.MaxValueSize
-	atLimit := record(mustString(t, strings.Repeat("a", max)))
+	atLimit := record(MustString(t, strings.Repeat("a", max)))
 	if err := s.Set(ctx, "atlimit", atLimit); err != nil {
 		t.Errorf("Set of %d bytes (the limit): %v", max, err)
 	}
-	old := record(mustString(t, "old value"))
+	old := record(MustString(t, "old value"))
 	if err := s.Set(ctx, "big", old); err != nil {
 		t.Fatalf("Set: %v", err)
 	}
-	over := record(mustString(t, Canary+strings.Repeat("b", max)))
+	over := record(MustString(t, Canary+strings.Repeat("b", max)))
 	err := s.Set(ctx, "big", over)
 	if !errors.Is(err, backend.ErrTooLarge) {
 		t.Errorf("Set of %d bytes error = %v, want ErrTooLarge", over.Value.Len(), err)
@@ -474,11 +453,11 @@ func (r *runner) foreign(t *testing.T) {
 	ctx := context.Background()
 	var s backend.Store
 	if r.opts.ReadOnly {
-		s = r.opts.Seed(t, map[string]backend.Record{"ours": record(mustString(t, "ours"))})
+		s = r.opts.Seed(t, map[string]backend.Record{"ours": record(MustString(t, "ours"))})
 		t.Cleanup(func() { _ = s.Close() })
 	} else {
 		s = r.store(t)
-		if err := s.Set(ctx, "ours", record(mustString(t, "ours"))); err != nil {
+		if err := s.Set(ctx, "ours", record(MustString(t, "ours"))); err != nil {
 			t.Fatalf("Set: %v", err)
 		}
 	}
@@ -521,10 +500,10 @@ func (r *runner) concurrent(t *testing.T) {
 			defer wg.Done()
 			for i := range perWorker {
 				name := fmt.Sprintf("w%dn%d", w, i)
-				if err := s.Set(ctx, name, record(mustString(t, name))); err != nil {
+				if err := s.Set(ctx, name, record(MustString(t, name))); err != nil {
 					errs <- fmt.Errorf("Set(%s): %w", name, err)
 				}
-				if err := s.Set(ctx, "shared", record(mustString(t, name))); err != nil {
+				if err := s.Set(ctx, "shared", record(MustString(t, name))); err != nil {
 					errs <- fmt.Errorf("Set(shared): %w", err)
 				}
 				if _, err := s.List(ctx); err != nil {
@@ -569,7 +548,7 @@ func (r *runner) persist(t *testing.T) {
 	}
 	ctx := context.Background()
 	s := r.newStore(t)
-	want := record(mustJSON(t, `{"k":"`+Canary+`"}`))
+	want := record(MustJSON(t, `{"k":"`+Canary+`"}`))
 	want.Description = "persisted"
 	if err := s.Set(ctx, "kept", want); err != nil {
 		t.Fatalf("Set: %v", err)

@@ -102,24 +102,6 @@ func open(t *testing.T, fe *fakeEnv, opts env.Options) *env.Store {
 	return s
 }
 
-func str(t *testing.T, s string) backend.Value {
-	t.Helper()
-	v, err := backend.NewString(s)
-	if err != nil {
-		t.Fatalf("NewString: %v", err)
-	}
-	return v
-}
-
-func js(t *testing.T, s string) backend.Value {
-	t.Helper()
-	v, err := backend.NewJSON([]byte(s))
-	if err != nil {
-		t.Fatalf("NewJSON: %v", err)
-	}
-	return v
-}
-
 // noCanary fails if err's text holds the canary, without printing it.
 func noCanary(t *testing.T, err error) {
 	t.Helper()
@@ -232,7 +214,7 @@ func TestListPrefixBoundary(t *testing.T) {
 			t.Fatalf("Delete(%q): %v", n, err)
 		}
 	}
-	if err := s.Set(ctx, "x", backend.Record{Value: str(t, "v")}); err != nil {
+	if err := s.Set(ctx, "x", backend.Record{Value: backendtest.MustString(t, "v")}); err != nil {
 		t.Fatalf("Set: %v", err)
 	}
 	got := fe.snapshot()
@@ -307,24 +289,24 @@ func TestWriteMapping(t *testing.T) {
 		vars  map[string]string // the MYAPP_API* variables afterwards
 		text  string            // what Get returns
 	}{
-		{"string", str(t, "abc"), map[string]string{"MYAPP_API": "abc"}, "abc"},
-		{"object-looking string", str(t, `{"key":"abc"}`), map[string]string{"MYAPP_API": `{"key":"abc"}`}, `{"key":"abc"}`},
-		{"marker-looking string", str(t, "json"), map[string]string{"MYAPP_API": "json"}, "json"},
-		{"issue example", js(t, `{"secret":"def","key":"abc"}`), map[string]string{"MYAPP_API_KEY": "abc", "MYAPP_API_SECRET": "def"}, `{"key":"abc","secret":"def"}`},
+		{"string", backendtest.MustString(t, "abc"), map[string]string{"MYAPP_API": "abc"}, "abc"},
+		{"object-looking string", backendtest.MustString(t, `{"key":"abc"}`), map[string]string{"MYAPP_API": `{"key":"abc"}`}, `{"key":"abc"}`},
+		{"marker-looking string", backendtest.MustString(t, "json"), map[string]string{"MYAPP_API": "json"}, "json"},
+		{"issue example", backendtest.MustJSON(t, `{"secret":"def","key":"abc"}`), map[string]string{"MYAPP_API_KEY": "abc", "MYAPP_API_SECRET": "def"}, `{"key":"abc","secret":"def"}`},
 		{"from the tools", tool, map[string]string{"MYAPP_API_KEY": "k", "MYAPP_API_SECRET": "a<b&c>"}, tool.Text()},
-		{"field of segments", js(t, `{"max_conn":"5"}`), map[string]string{"MYAPP_API_MAX_CONN": "5"}, `{"max_conn":"5"}`},
-		{"empty field value", js(t, `{"k":""}`), map[string]string{"MYAPP_API_K": ""}, `{"k":""}`},
-		{"nested", js(t, `{"a":{"b":"c"}}`), map[string]string{"MYAPP_API": `{"a":{"b":"c"}}`, "MYAPP_API__KIND": "json"}, `{"a":{"b":"c"}}`},
-		{"number field", js(t, `{"user":"ada","port":5432}`), map[string]string{"MYAPP_API": `{"user":"ada","port":5432}`, "MYAPP_API__KIND": "json"}, `{"user":"ada","port":5432}`},
-		{"null field", js(t, `{"a":null}`), map[string]string{"MYAPP_API": `{"a":null}`, "MYAPP_API__KIND": "json"}, `{"a":null}`},
-		{"upper-case field", js(t, `{"Key":"v"}`), map[string]string{"MYAPP_API": `{"Key":"v"}`, "MYAPP_API__KIND": "json"}, `{"Key":"v"}`},
-		{"dashed field", js(t, `{"a-b":"v"}`), map[string]string{"MYAPP_API": `{"a-b":"v"}`, "MYAPP_API__KIND": "json"}, `{"a-b":"v"}`},
-		{"field with empty segment", js(t, `{"a__b":"v"}`), map[string]string{"MYAPP_API": `{"a__b":"v"}`, "MYAPP_API__KIND": "json"}, `{"a__b":"v"}`},
-		{"field named like the marker", js(t, `{"_kind":"json"}`), map[string]string{"MYAPP_API": `{"_kind":"json"}`, "MYAPP_API__KIND": "json"}, `{"_kind":"json"}`},
-		{"repeated field", js(t, `{"a":"1","a":"2"}`), map[string]string{"MYAPP_API": `{"a":"1","a":"2"}`, "MYAPP_API__KIND": "json"}, `{"a":"1","a":"2"}`},
-		{"NUL in a field", js(t, `{"k":"a\u0000b"}`), map[string]string{"MYAPP_API": `{"k":"a\u0000b"}`, "MYAPP_API__KIND": "json"}, `{"k":"a\u0000b"}`},
-		{"empty object", js(t, `{}`), map[string]string{"MYAPP_API": `{}`, "MYAPP_API__KIND": "json"}, `{}`},
-		{"array", js(t, `["a", "b"]`), map[string]string{"MYAPP_API": `["a","b"]`, "MYAPP_API__KIND": "json"}, `["a","b"]`},
+		{"field of segments", backendtest.MustJSON(t, `{"max_conn":"5"}`), map[string]string{"MYAPP_API_MAX_CONN": "5"}, `{"max_conn":"5"}`},
+		{"empty field value", backendtest.MustJSON(t, `{"k":""}`), map[string]string{"MYAPP_API_K": ""}, `{"k":""}`},
+		{"nested", backendtest.MustJSON(t, `{"a":{"b":"c"}}`), map[string]string{"MYAPP_API": `{"a":{"b":"c"}}`, "MYAPP_API__KIND": "json"}, `{"a":{"b":"c"}}`},
+		{"number field", backendtest.MustJSON(t, `{"user":"ada","port":5432}`), map[string]string{"MYAPP_API": `{"user":"ada","port":5432}`, "MYAPP_API__KIND": "json"}, `{"user":"ada","port":5432}`},
+		{"null field", backendtest.MustJSON(t, `{"a":null}`), map[string]string{"MYAPP_API": `{"a":null}`, "MYAPP_API__KIND": "json"}, `{"a":null}`},
+		{"upper-case field", backendtest.MustJSON(t, `{"Key":"v"}`), map[string]string{"MYAPP_API": `{"Key":"v"}`, "MYAPP_API__KIND": "json"}, `{"Key":"v"}`},
+		{"dashed field", backendtest.MustJSON(t, `{"a-b":"v"}`), map[string]string{"MYAPP_API": `{"a-b":"v"}`, "MYAPP_API__KIND": "json"}, `{"a-b":"v"}`},
+		{"field with empty segment", backendtest.MustJSON(t, `{"a__b":"v"}`), map[string]string{"MYAPP_API": `{"a__b":"v"}`, "MYAPP_API__KIND": "json"}, `{"a__b":"v"}`},
+		{"field named like the marker", backendtest.MustJSON(t, `{"_kind":"json"}`), map[string]string{"MYAPP_API": `{"_kind":"json"}`, "MYAPP_API__KIND": "json"}, `{"_kind":"json"}`},
+		{"repeated field", backendtest.MustJSON(t, `{"a":"1","a":"2"}`), map[string]string{"MYAPP_API": `{"a":"1","a":"2"}`, "MYAPP_API__KIND": "json"}, `{"a":"1","a":"2"}`},
+		{"NUL in a field", backendtest.MustJSON(t, `{"k":"a\u0000b"}`), map[string]string{"MYAPP_API": `{"k":"a\u0000b"}`, "MYAPP_API__KIND": "json"}, `{"k":"a\u0000b"}`},
+		{"empty object", backendtest.MustJSON(t, `{}`), map[string]string{"MYAPP_API": `{}`, "MYAPP_API__KIND": "json"}, `{}`},
+		{"array", backendtest.MustJSON(t, `["a", "b"]`), map[string]string{"MYAPP_API": `["a","b"]`, "MYAPP_API__KIND": "json"}, `["a","b"]`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -366,11 +348,11 @@ func TestShapeChanges(t *testing.T) {
 		value backend.Value
 		vars  []string
 	}{
-		{js(t, `{"key":"k","secret":"s"}`), []string{"MYAPP_API_KEY", "MYAPP_API_SECRET"}},
-		{str(t, "plain"), []string{"MYAPP_API"}},
-		{js(t, `[1]`), []string{"MYAPP_API", "MYAPP_API__KIND"}},
-		{js(t, `{"user":"u"}`), []string{"MYAPP_API_USER"}},
-		{str(t, `[1]`), []string{"MYAPP_API"}},
+		{backendtest.MustJSON(t, `{"key":"k","secret":"s"}`), []string{"MYAPP_API_KEY", "MYAPP_API_SECRET"}},
+		{backendtest.MustString(t, "plain"), []string{"MYAPP_API"}},
+		{backendtest.MustJSON(t, `[1]`), []string{"MYAPP_API", "MYAPP_API__KIND"}},
+		{backendtest.MustJSON(t, `{"user":"u"}`), []string{"MYAPP_API_USER"}},
+		{backendtest.MustString(t, `[1]`), []string{"MYAPP_API"}},
 	}
 	for i, st := range steps {
 		if err := s.Set(ctx, "api", backend.Record{Value: st.value}); err != nil {
@@ -391,7 +373,7 @@ func TestMetadataDropped(t *testing.T) {
 	s := open(t, nil, env.Options{AutoSave: true})
 	ctx := context.Background()
 	now := time.Now()
-	if err := s.Set(ctx, "a", backend.Record{Value: str(t, "v"), Description: "desc", Created: now, Updated: now}); err != nil {
+	if err := s.Set(ctx, "a", backend.Record{Value: backendtest.MustString(t, "v"), Description: "desc", Created: now, Updated: now}); err != nil {
 		t.Fatalf("Set: %v", err)
 	}
 	rec, err := s.Get(ctx, "a")
@@ -413,8 +395,8 @@ func TestReadOnly(t *testing.T) {
 	s := open(t, fe, env.Options{File: path})
 	ctx := context.Background()
 	errs := map[string]error{
-		"Set new":         s.Set(ctx, "c", backend.Record{Value: str(t, canary)}),
-		"Set existing":    s.Set(ctx, "a", backend.Record{Value: str(t, canary)}),
+		"Set new":         s.Set(ctx, "c", backend.Record{Value: backendtest.MustString(t, canary)}),
+		"Set existing":    s.Set(ctx, "a", backend.Record{Value: backendtest.MustString(t, canary)}),
 		"Delete existing": s.Delete(ctx, "b"),
 		"Delete missing":  s.Delete(ctx, "zzz"),
 	}
@@ -471,7 +453,7 @@ func TestInvalidNames(t *testing.T) {
 		for _, c := range cases {
 			for op, err := range map[string]error{
 				"Get":    func() error { _, err := s.Get(ctx, c.name); return err }(),
-				"Set":    s.Set(ctx, c.name, backend.Record{Value: str(t, canary)}),
+				"Set":    s.Set(ctx, c.name, backend.Record{Value: backendtest.MustString(t, canary)}),
 				"Delete": s.Delete(ctx, c.name),
 			} {
 				if !errors.Is(err, backend.ErrInvalidName) {
@@ -492,7 +474,7 @@ func TestInvalidNames(t *testing.T) {
 	s := open(t, fe, env.Options{AutoSave: true})
 	ctx := context.Background()
 	for _, n := range []string{"a", "0", "z9", "2fa", strings.Repeat("n", backend.MaxNameLen)} {
-		if err := s.Set(ctx, n, backend.Record{Value: str(t, "v-"+n)}); err != nil {
+		if err := s.Set(ctx, n, backend.Record{Value: backendtest.MustString(t, "v-"+n)}); err != nil {
 			t.Errorf("Set(valid name of %d bytes): %v", len(n), err)
 			continue
 		}
@@ -510,11 +492,11 @@ func TestValueLimits(t *testing.T) {
 		value backend.Value
 		want  error
 	}{
-		{"string over the limit", str(t, canary+big), backend.ErrTooLarge},
-		{"multi-byte over the limit", str(t, strings.Repeat("é", env.MaxValueSize/2+1)), backend.ErrTooLarge},
-		{"field over the limit", js(t, `{"k":"`+canary+big+`"}`), backend.ErrTooLarge},
-		{"JSON over the limit", js(t, `{"k":["`+canary+big+`"]}`), backend.ErrTooLarge},
-		{"NUL in a string", str(t, canary+"\x00"), backend.ErrInvalidValue},
+		{"string over the limit", backendtest.MustString(t, canary+big), backend.ErrTooLarge},
+		{"multi-byte over the limit", backendtest.MustString(t, strings.Repeat("é", env.MaxValueSize/2+1)), backend.ErrTooLarge},
+		{"field over the limit", backendtest.MustJSON(t, `{"k":"`+canary+big+`"}`), backend.ErrTooLarge},
+		{"JSON over the limit", backendtest.MustJSON(t, `{"k":["`+canary+big+`"]}`), backend.ErrTooLarge},
+		{"NUL in a string", backendtest.MustString(t, canary+"\x00"), backend.ErrInvalidValue},
 		{"no value", backend.Value{}, backend.ErrInvalidValue},
 	}
 	for _, c := range cases {
@@ -549,7 +531,7 @@ func TestValueLimits(t *testing.T) {
 		})
 	}
 	s := open(t, nil, env.Options{AutoSave: true})
-	for _, v := range []backend.Value{str(t, big), str(t, strings.Repeat("é", env.MaxValueSize/2)), js(t, `{"k":"`+big+`"}`)} {
+	for _, v := range []backend.Value{backendtest.MustString(t, big), backendtest.MustString(t, strings.Repeat("é", env.MaxValueSize/2)), backendtest.MustJSON(t, `{"k":"`+big+`"}`)} {
 		if err := s.Set(context.Background(), "max", backend.Record{Value: v}); err != nil {
 			t.Errorf("Set at the limit: %v", err)
 		}
@@ -596,7 +578,7 @@ func TestDefaultProcessEnv(t *testing.T) {
 		t.Fatalf("Get: %v", err)
 	}
 	check(t, "api", rec.Value, backend.KindObject, `{"key":"before"}`)
-	if err := s.Set(ctx, "api", backend.Record{Value: js(t, `{"key":"after"}`)}); err != nil {
+	if err := s.Set(ctx, "api", backend.Record{Value: backendtest.MustJSON(t, `{"key":"after"}`)}); err != nil {
 		t.Fatalf("Set: %v", err)
 	}
 	if got := os.Getenv(key); got != "after" {
@@ -674,10 +656,10 @@ func TestFilePersists(t *testing.T) {
 	s := open(t, fe, env.Options{AutoSave: true, File: path})
 	ctx := context.Background()
 	values := map[string]backend.Value{
-		"api":   js(t, `{"key":"new-`+canary+`","secret":"it's\n\"quoted\" $HOME #x"}`),
-		"token": str(t, " spaced\ttab\\back`tick\r\n€🔑 "),
-		"cfg":   js(t, `{"a":[1,{"b":"`+canary+`"}]}`),
-		"empty": str(t, ""),
+		"api":   backendtest.MustJSON(t, `{"key":"new-`+canary+`","secret":"it's\n\"quoted\" $HOME #x"}`),
+		"token": backendtest.MustString(t, " spaced\ttab\\back`tick\r\n€🔑 "),
+		"cfg":   backendtest.MustJSON(t, `{"a":[1,{"b":"`+canary+`"}]}`),
+		"empty": backendtest.MustString(t, ""),
 	}
 	for _, n := range slices.Sorted(maps.Keys(values)) {
 		if err := s.Set(ctx, n, backend.Record{Value: values[n]}); err != nil {
@@ -754,7 +736,7 @@ func TestFileMissing(t *testing.T) {
 	if names, err := s.List(context.Background()); err != nil || len(names) != 0 {
 		t.Errorf("List = %q, %v; want none", names, err)
 	}
-	if err := s.Set(context.Background(), "a", backend.Record{Value: str(t, "v")}); err != nil {
+	if err := s.Set(context.Background(), "a", backend.Record{Value: backendtest.MustString(t, "v")}); err != nil {
 		t.Fatalf("Set: %v", err)
 	}
 	if got := readFile(t, path); got != "MYAPP_A='v'\n" {
@@ -807,7 +789,7 @@ func TestFileEditedSinceOpen(t *testing.T) {
 	writeFile(t, path, "A=1\n")
 	s := open(t, nil, env.Options{AutoSave: true, File: path})
 	writeFile(t, path, "A=1\n# added by hand\nB=2\nMYAPP_HAND=made\n")
-	if err := s.Set(context.Background(), "x", backend.Record{Value: str(t, "v")}); err != nil {
+	if err := s.Set(context.Background(), "x", backend.Record{Value: backendtest.MustString(t, "v")}); err != nil {
 		t.Fatalf("Set: %v", err)
 	}
 	if got, want := readFile(t, path), "A=1\n# added by hand\nB=2\nMYAPP_HAND=made\nMYAPP_X='v'\n"; got != want {
@@ -827,7 +809,7 @@ func TestFileSymlink(t *testing.T) {
 		t.Skipf("no symlinks here: %v", err)
 	}
 	s := open(t, nil, env.Options{AutoSave: true, File: link})
-	if err := s.Set(context.Background(), "x", backend.Record{Value: str(t, "v")}); err != nil {
+	if err := s.Set(context.Background(), "x", backend.Record{Value: backendtest.MustString(t, "v")}); err != nil {
 		t.Fatalf("Set: %v", err)
 	}
 	if fi, err := os.Lstat(link); err != nil || fi.Mode()&fs.ModeSymlink == 0 {
@@ -875,7 +857,7 @@ func TestMalformedFile(t *testing.T) {
 	s := open(t, fe, env.Options{AutoSave: true, File: path})
 	broken := "A='" + canary + "\n"
 	writeFile(t, path, broken)
-	err := s.Set(context.Background(), "x", backend.Record{Value: str(t, "v")})
+	err := s.Set(context.Background(), "x", backend.Record{Value: backendtest.MustString(t, "v")})
 	if !errors.Is(err, env.ErrMalformedFile) || !errors.Is(err, backend.ErrUnavailable) {
 		t.Errorf("Set over a broken file: error = %v, want ErrMalformedFile and ErrUnavailable", err)
 	}
@@ -938,8 +920,8 @@ func TestAtomicWriteFailure(t *testing.T) {
 				})
 				ctx := context.Background()
 				errs := []error{
-					s.Set(ctx, "a", backend.Record{Value: str(t, canary)}),
-					s.Set(ctx, "n", backend.Record{Value: js(t, `{"k":"`+canary+`"}`)}),
+					s.Set(ctx, "a", backend.Record{Value: backendtest.MustString(t, canary)}),
+					s.Set(ctx, "n", backend.Record{Value: backendtest.MustJSON(t, `{"k":"`+canary+`"}`)}),
 				}
 				if exists {
 					errs = append(errs, s.Delete(ctx, "a"))
@@ -990,7 +972,7 @@ func TestSetenvFailure(t *testing.T) {
 		return nil
 	}
 	ctx := context.Background()
-	err := s.Set(ctx, "api", backend.Record{Value: str(t, canary)})
+	err := s.Set(ctx, "api", backend.Record{Value: backendtest.MustString(t, canary)})
 	if !errors.Is(err, backend.ErrUnavailable) || !strings.Contains(err.Error(), "nothing was changed") {
 		t.Errorf("Set error = %v, want ErrUnavailable saying nothing was changed", err)
 	}
@@ -1021,10 +1003,10 @@ func TestConcurrent(t *testing.T) {
 		wg.Go(func() {
 			for i := range 5 {
 				name := fmt.Sprintf("w%dn%d", w, i)
-				if err := s.Set(ctx, name, backend.Record{Value: str(t, name)}); err != nil {
+				if err := s.Set(ctx, name, backend.Record{Value: backendtest.MustString(t, name)}); err != nil {
 					t.Errorf("Set(%s): %v", name, err)
 				}
-				if err := s.Set(ctx, "shared", backend.Record{Value: js(t, `{"by":"`+name+`"}`)}); err != nil {
+				if err := s.Set(ctx, "shared", backend.Record{Value: backendtest.MustJSON(t, `{"by":"`+name+`"}`)}); err != nil {
 					t.Errorf("Set(shared): %v", err)
 				}
 				if _, err := s.List(ctx); err != nil {
@@ -1058,7 +1040,7 @@ func TestCanceledContext(t *testing.T) {
 	s := open(t, fe, env.Options{AutoSave: true})
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if err := s.Set(ctx, "a", backend.Record{Value: str(t, "2")}); !errors.Is(err, context.Canceled) {
+	if err := s.Set(ctx, "a", backend.Record{Value: backendtest.MustString(t, "2")}); !errors.Is(err, context.Canceled) {
 		t.Errorf("Set error = %v, want context.Canceled", err)
 	}
 	if err := s.Delete(ctx, "a"); !errors.Is(err, context.Canceled) {

@@ -16,29 +16,6 @@ import (
 	"github.com/mcp-secrets/mcp-secrets/internal/backend/onepassword"
 )
 
-func mustString(t *testing.T, s string) backend.Value {
-	t.Helper()
-	v, err := backend.NewString(s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return v
-}
-
-func mustJSON(t *testing.T, s string) backend.Value {
-	t.Helper()
-	v, err := backend.NewJSON([]byte(s))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return v
-}
-
-func record(v backend.Value, desc string) backend.Record {
-	now := time.Now().UTC().Truncate(time.Second)
-	return backend.Record{Value: v, Description: desc, Created: now, Updated: now}
-}
-
 // noLeak fails if err's text holds a canary or the fake's garbage marker,
 // without printing it.
 func noLeak(t *testing.T, err error) {
@@ -99,11 +76,11 @@ func TestItemLayoutFakeOp(t *testing.T) {
 	ctx := context.Background()
 	f := newFake(t)
 	s := f.store(t)
-	obj := record(mustJSON(t, `{"user":"ada","password":"`+ownCanary+`","port":5432,"nested":{"a":[1,2]}}`), "db login")
+	obj := backendtest.NewRecord(backendtest.MustJSON(t, `{"user":"ada","password":"`+ownCanary+`","port":5432,"nested":{"a":[1,2]}}`), "db login")
 	if err := s.Set(ctx, "db", obj); err != nil {
 		t.Fatalf("Set: %v", err)
 	}
-	str := record(mustString(t, "token-"+ownCanary), "")
+	str := backendtest.NewRecord(backendtest.MustString(t, "token-"+ownCanary), "")
 	if err := s.Set(ctx, "api", str); err != nil {
 		t.Fatalf("Set: %v", err)
 	}
@@ -214,7 +191,7 @@ func TestCommandsFakeOp(t *testing.T) {
 			}
 		}
 	}
-	v := record(mustString(t, ownCanary), "")
+	v := backendtest.NewRecord(backendtest.MustString(t, ownCanary), "")
 	step("Set (new)", func() error { return s.Set(ctx, "cmd", v) }, list,
 		[]string{"item", "create", "--vault=" + vaultID, "--tags=" + testTag, "--format=json", "-", acct})
 	id := f.ours(t, "cmd")[0].ID
@@ -241,7 +218,7 @@ func TestForeignSameTitleFakeOp(t *testing.T) {
 	ctx := context.Background()
 	f := newFake(t)
 	s := f.store(t)
-	mine := record(mustString(t, "mine-"+ownCanary), "mine")
+	mine := backendtest.NewRecord(backendtest.MustString(t, "mine-"+ownCanary), "mine")
 	if err := s.Set(ctx, "shared", mine); err != nil {
 		t.Fatalf("Set: %v", err)
 	}
@@ -258,7 +235,7 @@ func TestForeignSameTitleFakeOp(t *testing.T) {
 	if !got.Value.Equal(mine.Value) || got.Description != "mine" {
 		t.Errorf("Get returned a foreign item's value")
 	}
-	if err := s.Set(ctx, "shared", record(mustString(t, "mine-2"), "")); err != nil {
+	if err := s.Set(ctx, "shared", backendtest.NewRecord(backendtest.MustString(t, "mine-2"), "")); err != nil {
 		t.Fatalf("Set over ours: %v", err)
 	}
 	if err := s.Delete(ctx, "shared"); err != nil {
@@ -328,7 +305,7 @@ func TestDuplicatesFakeOp(t *testing.T) {
 	ctx := context.Background()
 	f := newFake(t)
 	s := f.store(t)
-	if err := s.Set(ctx, "dup", record(mustString(t, "older"), "")); err != nil {
+	if err := s.Set(ctx, "dup", backendtest.NewRecord(backendtest.MustString(t, "older"), "")); err != nil {
 		t.Fatalf("Set: %v", err)
 	}
 	f.plant(t, testVault, "dup", "API_CREDENTIAL", []string{testTag},
@@ -349,7 +326,7 @@ func TestDuplicatesFakeOp(t *testing.T) {
 	if names, _ := s.List(ctx); !slices.Equal(names, []string{"dup"}) {
 		t.Errorf("List with duplicates = %q, want dup once", names)
 	}
-	want := record(mustJSON(t, `["x"]`), "")
+	want := backendtest.NewRecord(backendtest.MustJSON(t, `["x"]`), "")
 	if err := s.Set(ctx, "dup", want); err != nil {
 		t.Fatalf("Set over duplicates: %v", err)
 	}
@@ -391,7 +368,7 @@ func TestFaultsFakeOp(t *testing.T) {
 			ctx := context.Background()
 			f := newFake(t)
 			good := f.store(t)
-			old := record(mustJSON(t, `{"k":"old-`+ownCanary+`"}`), "old")
+			old := backendtest.NewRecord(backendtest.MustJSON(t, `{"k":"old-`+ownCanary+`"}`), "old")
 			if err := good.Set(ctx, "old", old); err != nil {
 				t.Fatalf("Set: %v", err)
 			}
@@ -401,7 +378,7 @@ func TestFaultsFakeOp(t *testing.T) {
 				_, err = onepassword.New(ctx, f.options(extra...))
 			} else {
 				bad := f.store(t, extra...)
-				newRec := record(mustString(t, "new-"+ownCanary), "")
+				newRec := backendtest.NewRecord(backendtest.MustString(t, "new-"+ownCanary), "")
 				switch c.do {
 				case "get":
 					_, err = bad.Get(ctx, "old")
@@ -450,7 +427,7 @@ func TestHangFakeOp(t *testing.T) {
 			ctx := context.Background()
 			f := newFake(t)
 			good := f.store(t)
-			if err := good.Set(ctx, "kept", record(mustString(t, "kept-"+ownCanary), "")); err != nil {
+			if err := good.Set(ctx, "kept", backendtest.NewRecord(backendtest.MustString(t, "kept-"+ownCanary), "")); err != nil {
 				t.Fatalf("Set: %v", err)
 			}
 			opts := f.options("FAKEOP_MODE=hang", "FAKEOP_MODE_ON="+on)
@@ -467,7 +444,7 @@ func TestHangFakeOp(t *testing.T) {
 				if on == "item list" {
 					_, err = s.Get(ctx, "kept")
 				} else {
-					err = s.Set(ctx, "kept", record(mustString(t, "new-"+ownCanary), ""))
+					err = s.Set(ctx, "kept", backendtest.NewRecord(backendtest.MustString(t, "new-"+ownCanary), ""))
 				}
 			}
 			elapsed := time.Since(start)
@@ -587,7 +564,7 @@ func TestConcurrentStoresFakeOp(t *testing.T) {
 			defer wg.Done()
 			for j := range 5 {
 				name := string(rune('a'+i)) + "-" + string(rune('0'+j))
-				if err := s.Set(ctx, name, record(mustString(t, name), "")); err != nil {
+				if err := s.Set(ctx, name, backendtest.NewRecord(backendtest.MustString(t, name), "")); err != nil {
 					t.Errorf("Set(%s): %v", name, err)
 				}
 			}

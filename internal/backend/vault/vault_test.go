@@ -53,29 +53,6 @@ func (f *fakeVault) store(t *testing.T, kv ...string) *vault.Store {
 	return s
 }
 
-func mustString(t *testing.T, s string) backend.Value {
-	t.Helper()
-	v, err := backend.NewString(s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return v
-}
-
-func mustJSON(t *testing.T, s string) backend.Value {
-	t.Helper()
-	v, err := backend.NewJSON([]byte(s))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return v
-}
-
-func record(v backend.Value, desc string) backend.Record {
-	now := time.Now().UTC().Truncate(time.Second)
-	return backend.Record{Value: v, Description: desc, Created: now, Updated: now}
-}
-
 // noLeak fails if err's text holds a value, a token or Vault's own
 // message, without printing it.
 func noLeak(t *testing.T, err error) {
@@ -179,7 +156,7 @@ func TestLayoutFakeVault(t *testing.T) {
 	f := newFake(t)
 	s := f.store(t)
 
-	obj := record(mustJSON(t, `{"user":"ada","password":"`+canary+`","port":5432,"nested":{"a":[1,2]}}`), "db login")
+	obj := backendtest.NewRecord(backendtest.MustJSON(t, `{"user":"ada","password":"`+canary+`","port":5432,"nested":{"a":[1,2]}}`), "db login")
 	if err := s.Set(ctx, "db", obj); err != nil {
 		t.Fatalf("Set: %v", err)
 	}
@@ -203,7 +180,7 @@ func TestLayoutFakeVault(t *testing.T) {
 		t.Errorf("custom_metadata = %q, want %q", custom, want)
 	}
 
-	if err := s.Set(ctx, "api", record(mustString(t, "token-"+canary), "")); err != nil {
+	if err := s.Set(ctx, "api", backendtest.NewRecord(backendtest.MustString(t, "token-"+canary), "")); err != nil {
 		t.Fatalf("Set: %v", err)
 	}
 	data, custom, _, _ = f.secret(testMount, testPrefix+"/api")
@@ -214,7 +191,7 @@ func TestLayoutFakeVault(t *testing.T) {
 		t.Errorf("custom_metadata for a string without description = %q", custom)
 	}
 
-	if err := s.Set(ctx, "list", record(mustJSON(t, `["a","b"]`), "")); err != nil {
+	if err := s.Set(ctx, "list", backendtest.NewRecord(backendtest.MustJSON(t, `["a","b"]`), "")); err != nil {
 		t.Fatalf("Set: %v", err)
 	}
 	data, _, _, _ = f.secret(testMount, testPrefix+"/list")
@@ -223,7 +200,7 @@ func TestLayoutFakeVault(t *testing.T) {
 	}
 
 	// An object whose keys clash with the record's is kept whole in "value".
-	clash := record(mustJSON(t, `{"mcp-secrets-record":"mine","value":"also mine"}`), "")
+	clash := backendtest.NewRecord(backendtest.MustJSON(t, `{"mcp-secrets-record":"mine","value":"also mine"}`), "")
 	if err := s.Set(ctx, "clash", clash); err != nil {
 		t.Fatalf("Set: %v", err)
 	}
@@ -233,7 +210,7 @@ func TestLayoutFakeVault(t *testing.T) {
 
 	// Keys a person added to custom_metadata survive our writes.
 	f.plant(testMount, testPrefix+"/shared", map[string]any{"value": "x"}, map[string]string{"owner": "ops"})
-	if err := s.Set(ctx, "shared", record(mustString(t, "y"), "shared one")); err != nil {
+	if err := s.Set(ctx, "shared", backendtest.NewRecord(backendtest.MustString(t, "y"), "shared one")); err != nil {
 		t.Fatalf("Set: %v", err)
 	}
 	if _, custom, _, _ := f.secret(testMount, testPrefix+"/shared"); custom["owner"] != "ops" || custom["mcp-secrets.description"] != "shared one" {
@@ -307,11 +284,11 @@ func TestRequestsFakeVault(t *testing.T) {
 		want []string
 		cas  int // of the data write, -1 for none
 	}{
-		{"Set new", func() error { return s.Set(ctx, "api", record(mustString(t, "v1"), "d")) },
+		{"Set new", func() error { return s.Set(ctx, "api", backendtest.NewRecord(backendtest.MustString(t, "v1"), "d")) },
 			[]string{"GET " + meta, data, "PUT " + meta}, 0},
-		{"Set existing, same metadata", func() error { return s.Set(ctx, "api", record(mustString(t, "v2"), "d")) },
+		{"Set existing, same metadata", func() error { return s.Set(ctx, "api", backendtest.NewRecord(backendtest.MustString(t, "v2"), "d")) },
 			[]string{"GET " + meta, data}, 1},
-		{"Set existing, new description", func() error { return s.Set(ctx, "api", record(mustString(t, "v3"), "e")) },
+		{"Set existing, new description", func() error { return s.Set(ctx, "api", backendtest.NewRecord(backendtest.MustString(t, "v3"), "e")) },
 			[]string{"GET " + meta, data, "PUT " + meta}, 2},
 		{"Get", func() error { _, err := s.Get(ctx, "api"); return err },
 			[]string{"GET secret/data/mcp/test/api"}, -1},
@@ -381,7 +358,7 @@ func TestCASRaceFakeVault(t *testing.T) {
 	var wg sync.WaitGroup
 	for i, s := range []*vault.Store{a, b} {
 		wg.Go(func() {
-			errs[i] = s.Set(ctx, "race", record(mustString(t, fmt.Sprintf("writer-%d-%s", i, canary)), ""))
+			errs[i] = s.Set(ctx, "race", backendtest.NewRecord(backendtest.MustString(t, fmt.Sprintf("writer-%d-%s", i, canary)), ""))
 		})
 	}
 	wg.Wait()
@@ -417,7 +394,7 @@ func TestUpdateRaceFakeVault(t *testing.T) {
 	ctx := context.Background()
 	f := newFake(t)
 	s := f.store(t)
-	if err := s.Set(ctx, "x", record(mustString(t, "first"), "")); err != nil {
+	if err := s.Set(ctx, "x", backendtest.NewRecord(backendtest.MustString(t, "first"), "")); err != nil {
 		t.Fatal(err)
 	}
 	var once sync.Once
@@ -427,7 +404,7 @@ func TestUpdateRaceFakeVault(t *testing.T) {
 		}
 	})
 	f.reqs()
-	if err := s.Set(ctx, "x", record(mustString(t, "mine"), "")); err != nil {
+	if err := s.Set(ctx, "x", backendtest.NewRecord(backendtest.MustString(t, "mine"), "")); err != nil {
 		t.Fatalf("Set after a concurrent update: %v", err)
 	}
 	f.setHold(nil)
@@ -454,16 +431,22 @@ func TestPermissionDeniedFakeVault(t *testing.T) {
 		phrase string
 	}{
 		{"create", data, []string{"read", "update"},
-			func(s *vault.Store) error { return s.Set(ctx, "fresh", record(mustString(t, canary), "")) },
+			func(s *vault.Store) error {
+				return s.Set(ctx, "fresh", backendtest.NewRecord(backendtest.MustString(t, canary), ""))
+			},
 			"needs create on secret/data/mcp/test/fresh"},
 		{"update", data, []string{"create", "read"},
-			func(s *vault.Store) error { return s.Set(ctx, "old", record(mustString(t, canary), "")) },
+			func(s *vault.Store) error {
+				return s.Set(ctx, "old", backendtest.NewRecord(backendtest.MustString(t, canary), ""))
+			},
 			"needs update on secret/data/mcp/test/old"},
 		{"read data", data, []string{"create", "update"},
 			func(s *vault.Store) error { _, err := s.Get(ctx, "old"); return err },
 			"needs read on secret/data/mcp/test/old"},
 		{"read metadata", meta, []string{"update", "delete", "list"},
-			func(s *vault.Store) error { return s.Set(ctx, "old", record(mustString(t, canary), "")) },
+			func(s *vault.Store) error {
+				return s.Set(ctx, "old", backendtest.NewRecord(backendtest.MustString(t, canary), ""))
+			},
 			"needs read on secret/metadata/mcp/test/old"},
 		{"list", meta, []string{"read", "update", "delete"},
 			func(s *vault.Store) error { _, err := s.List(ctx); return err },
@@ -472,7 +455,9 @@ func TestPermissionDeniedFakeVault(t *testing.T) {
 			func(s *vault.Store) error { return s.Delete(ctx, "old") },
 			"needs delete on secret/metadata/mcp/test/old"},
 		{"update metadata", meta, []string{"read", "delete", "list"},
-			func(s *vault.Store) error { return s.Set(ctx, "fresh", record(mustString(t, canary), "desc")) },
+			func(s *vault.Store) error {
+				return s.Set(ctx, "fresh", backendtest.NewRecord(backendtest.MustString(t, canary), "desc"))
+			},
 			"needs update on secret/metadata/mcp/test/fresh"},
 	}
 	for _, c := range cases {
@@ -502,7 +487,7 @@ func TestSealedFakeVault(t *testing.T) {
 	f.setSealed(true)
 	_, err = s.Get(ctx, "x")
 	wantErr(t, "Get", err, backend.ErrUnavailable, "is sealed")
-	err = s.Set(ctx, "x", record(mustString(t, canary), ""))
+	err = s.Set(ctx, "x", backendtest.NewRecord(backendtest.MustString(t, canary), ""))
 	wantErr(t, "Set", err, backend.ErrUnavailable, "is sealed")
 	err = s.Delete(ctx, "x")
 	wantErr(t, "Delete", err, backend.ErrUnavailable, "is sealed")
@@ -656,7 +641,7 @@ func TestTokenFakeVault(t *testing.T) {
 
 			tok := f.addToken(minimalPolicy(testMount, testPrefix), time.Hour)
 			s := f.store(t, "VAULT_TOKEN", tok)
-			if err := s.Set(ctx, "x", record(mustString(t, canary), "")); err != nil {
+			if err := s.Set(ctx, "x", backendtest.NewRecord(backendtest.MustString(t, canary), "")); err != nil {
 				t.Fatal(err)
 			}
 			f.expire(tok)
@@ -719,7 +704,7 @@ func TestAppRoleFakeVault(t *testing.T) {
 	if !slices.Equal(got, []string{"PUT auth/approle/login", "GET sys/internal/ui/mounts/secret"}) {
 		t.Errorf("New with AppRole sent %q", got)
 	}
-	if err := s.Set(ctx, "x", record(mustString(t, "v"), "")); err != nil {
+	if err := s.Set(ctx, "x", backendtest.NewRecord(backendtest.MustString(t, "v"), "")); err != nil {
 		t.Fatalf("Set: %v", err)
 	}
 	if goroutines() <= before {
@@ -791,7 +776,7 @@ func TestNoLeakFakeVault(t *testing.T) {
 		t.Run(fl.name, func(t *testing.T) {
 			f := newFake(t)
 			s := f.store(t)
-			if err := s.Set(ctx, "x", record(mustString(t, "old-"+canary), "")); err != nil {
+			if err := s.Set(ctx, "x", backendtest.NewRecord(backendtest.MustString(t, "old-"+canary), "")); err != nil {
 				t.Fatal(err)
 			}
 			f.setFault(func(method, path string, body []byte) (int, string, bool) {
@@ -800,7 +785,7 @@ func TestNoLeakFakeVault(t *testing.T) {
 				}
 				return 0, "", false
 			})
-			err := s.Set(ctx, "x", record(mustString(t, "new-"+canary), "desc-"+canary))
+			err := s.Set(ctx, "x", backendtest.NewRecord(backendtest.MustString(t, "new-"+canary), "desc-"+canary))
 			noLeak(t, err)
 			_, err = s.Get(ctx, "x")
 			noLeak(t, err)
@@ -849,7 +834,7 @@ func TestOptionsFakeVault(t *testing.T) {
 		t.Fatalf("New with a slashed prefix and the default mount: %v", err)
 	}
 	defer s.Close()
-	if err := s.Set(context.Background(), "n", record(mustString(t, "v"), "")); err != nil {
+	if err := s.Set(context.Background(), "n", backendtest.NewRecord(backendtest.MustString(t, "v"), "")); err != nil {
 		t.Fatal(err)
 	}
 	if _, _, _, ok := f.secret(testMount, testPrefix+"/n"); !ok {
@@ -866,13 +851,13 @@ func TestSizesFakeVault(t *testing.T) {
 	f := newFake(t)
 	s := f.store(t)
 	for _, c := range []string{"\x01", "<", "\""} {
-		v := record(mustString(t, strings.Repeat(c, vault.MaxValueSize)), strings.Repeat("d", 1024))
+		v := backendtest.NewRecord(backendtest.MustString(t, strings.Repeat(c, vault.MaxValueSize)), strings.Repeat("d", 1024))
 		if err := s.Set(ctx, "big", v); err != nil {
 			t.Errorf("Set of %d bytes of %q: %v", vault.MaxValueSize, c, err)
 		}
 	}
 	f.reqs()
-	err := s.Set(ctx, "big", record(mustString(t, canary+strings.Repeat("a", vault.MaxValueSize)), ""))
+	err := s.Set(ctx, "big", backendtest.NewRecord(backendtest.MustString(t, canary+strings.Repeat("a", vault.MaxValueSize)), ""))
 	wantErr(t, "Set over the limit", err, backend.ErrTooLarge)
 	if r := f.reqs(); len(r) != 0 {
 		t.Errorf("an oversized Set still sent %q", paths(r))
@@ -883,7 +868,7 @@ func TestSizesFakeVault(t *testing.T) {
 	f.mu.Lock()
 	f.entryLimit = 1024
 	f.mu.Unlock()
-	err = s.Set(ctx, "big", record(mustString(t, strings.Repeat(canary, 100)), ""))
+	err = s.Set(ctx, "big", backendtest.NewRecord(backendtest.MustString(t, strings.Repeat(canary, 100)), ""))
 	wantErr(t, "Set refused by storage", err, backend.ErrUnavailable, "HTTP 500")
 }
 
@@ -895,7 +880,7 @@ func TestDescriptionFakeVault(t *testing.T) {
 	f := newFake(t)
 	s := f.store(t)
 	desc := "line one\nline two\t" + strings.Repeat("é", 500)
-	if err := s.Set(ctx, "d", record(mustString(t, "v"), desc)); err != nil {
+	if err := s.Set(ctx, "d", backendtest.NewRecord(backendtest.MustString(t, "v"), desc)); err != nil {
 		t.Fatalf("Set: %v", err)
 	}
 	got, err := s.Get(ctx, "d")
@@ -917,11 +902,11 @@ func TestDeleteFakeVault(t *testing.T) {
 	f := newFake(t)
 	s := f.store(t)
 	for i := range 3 {
-		if err := s.Set(ctx, "x", record(mustString(t, fmt.Sprint(i)), "")); err != nil {
+		if err := s.Set(ctx, "x", backendtest.NewRecord(backendtest.MustString(t, fmt.Sprint(i)), "")); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := s.Set(ctx, "y", record(mustString(t, "keep"), "")); err != nil {
+	if err := s.Set(ctx, "y", backendtest.NewRecord(backendtest.MustString(t, "keep"), "")); err != nil {
 		t.Fatal(err)
 	}
 	if _, _, n, _ := f.secret(testMount, testPrefix+"/x"); n != 3 {
@@ -945,7 +930,7 @@ func TestDeleteFakeVault(t *testing.T) {
 	if _, err := s.Get(ctx, "y"); !errors.Is(err, backend.ErrNotFound) {
 		t.Errorf("Get of a soft-deleted secret: %v, want ErrNotFound", err)
 	}
-	if err := s.Set(ctx, "y", record(mustString(t, "again"), "")); err != nil {
+	if err := s.Set(ctx, "y", backendtest.NewRecord(backendtest.MustString(t, "again"), "")); err != nil {
 		t.Fatalf("Set over a soft-deleted version: %v", err)
 	}
 	if got, err := s.Get(ctx, "y"); err != nil || got.Value.Text() != "again" {
@@ -963,7 +948,7 @@ func TestCASRequiredFakeVault(t *testing.T) {
 	f.mu.Unlock()
 	s := f.store(t)
 	for _, v := range []string{"one", "two"} {
-		if err := s.Set(ctx, "c", record(mustString(t, v), "")); err != nil {
+		if err := s.Set(ctx, "c", backendtest.NewRecord(backendtest.MustString(t, v), "")); err != nil {
 			t.Fatalf("Set on a cas_required mount: %v", err)
 		}
 	}
@@ -981,11 +966,11 @@ func TestCatalogFakeVault(t *testing.T) {
 		t.Errorf("the Catalog's limit is %d, want the store's %d", c.MaxValueSize(), vault.MaxValueSize)
 	}
 	for i := range 5 {
-		if _, _, err := c.Put(ctx, fmt.Sprintf("cred%d", i), mustString(t, canary), "d", false); err != nil {
+		if _, _, err := c.Put(ctx, fmt.Sprintf("cred%d", i), backendtest.MustString(t, canary), "d", false); err != nil {
 			t.Fatalf("Put: %v", err)
 		}
 	}
-	_, _, err := c.Put(ctx, "cred0", mustString(t, canary), "", false)
+	_, _, err := c.Put(ctx, "cred0", backendtest.MustString(t, canary), "", false)
 	wantErr(t, "Put without overwrite", err, backend.ErrExists)
 	metas, err := c.List(ctx)
 	if err != nil || len(metas) != 5 {
@@ -1060,10 +1045,10 @@ func TestFakeMatchesOfficialClientFakeVault(t *testing.T) {
 	ctx := context.Background()
 	f := newFake(t)
 	s := f.store(t)
-	if err := s.Set(ctx, "api", record(mustString(t, "v1"), "the api key")); err != nil {
+	if err := s.Set(ctx, "api", backendtest.NewRecord(backendtest.MustString(t, "v1"), "the api key")); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Set(ctx, "api", record(mustString(t, "v2"), "the api key")); err != nil {
+	if err := s.Set(ctx, "api", backendtest.NewRecord(backendtest.MustString(t, "v2"), "the api key")); err != nil {
 		t.Fatal(err)
 	}
 	c, err := api.NewClient(&api.Config{Address: f.srv.URL})
